@@ -1,0 +1,79 @@
+"""mimawari (見回り, "the patrol"): open, explainable outside-in security posture ratings.
+
+The public API is what ``__all__`` lists; everything else may change between releases.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from mimawari.check import Check, Registry, registry
+from mimawari.checks import ALL_CHECKS
+from mimawari.errors import (
+    InputError,
+    InvalidDomainError,
+    InvalidNameserverError,
+    LabError,
+    MimawariError,
+    NameserverUnreachableError,
+    OperationalError,
+    ZoneError,
+)
+from mimawari.lookup import DnsAnswer, Plan, Query, Snapshot, replay
+from mimawari.model import (
+    AfterFix,
+    Category,
+    Evidence,
+    Finding,
+    Fix,
+    Grade,
+    Reference,
+    Severity,
+    Status,
+    Text,
+    Verdict,
+)
+from mimawari.observe import DnsClient, Nameserver
+from mimawari.scan import DomainReport, evaluate_snapshot, scan, scan_domain, scan_domains
+from mimawari.serial import from_json, to_json
+
+__all__ = [
+    "ALL_CHECKS",
+    "AfterFix",
+    "Category",
+    "Check",
+    "DnsAnswer",
+    "DnsClient",
+    "DomainReport",
+    "Evidence",
+    "Finding",
+    "Fix",
+    "Grade",
+    "InputError",
+    "InvalidDomainError",
+    "InvalidNameserverError",
+    "LabError",
+    "MimawariError",
+    "Nameserver",
+    "NameserverUnreachableError",
+    "OperationalError",
+    "Plan",
+    "Query",
+    "Reference",
+    "Registry",
+    "Severity",
+    "Snapshot",
+    "Status",
+    "Text",
+    "Verdict",
+    "ZoneError",
+    "__version__",
+    "evaluate_snapshot",
+    "from_json",
+    "registry",
+    "replay",
+    "scan",
+    "scan_domain",
+    "scan_domains",
+    "to_json",
+]

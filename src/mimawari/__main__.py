@@ -1,0 +1,3 @@
+from mimawari.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Email posture checks, in the four MXSCORE/25-style categories (DNS, MTA, mailbox, other)."""

@@ -1,0 +1,179 @@
+"""The ``mimawari`` command. Each command is a small function over the library API.
+
+Exit codes: 0 done; 2 bad input (domain, nameserver, zone file, flag); 3 the set-up cannot work
+(nameserver unreachable, lab cannot listen); 130 interrupted. Errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from mimawari import __version__
+from mimawari.errors import MimawariError
+from mimawari.lab import DnsLab, LabZones, demo_targets, demo_zones, load_zone_file
+from mimawari.model import Lang
+from mimawari.observe import DnsClient, Nameserver
+from mimawari.report import json as json_report
+from mimawari.report import terminal
+from mimawari.scan import DomainReport, scan_domains
+
+app = typer.Typer(
+    help="mimawari (見回り): outside-in security posture ratings you can explain.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+lab_app = typer.Typer(help="The lab: simulated organisations on loopback.", no_args_is_help=True)
+app.add_typer(lab_app, name="lab")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class Language(StrEnum):
+    EN = "en"
+    JA = "ja"
+
+
+NameserverOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--nameserver", "-n", help="Resolver to ask, HOST[:PORT]; repeatable. Default: the system's."
+    ),
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+LangOption = Annotated[Language, typer.Option("--lang", help="Language of the texts.")]
+TimeoutOption = Annotated[float, typer.Option(help="Seconds to wait for each DNS reply.", min=0.05)]
+AttemptsOption = Annotated[int, typer.Option(help="Tries per nameserver before a query is a timeout.", min=1)]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn mimawari's errors into one line on stderr and the documented exit code."""
+    try:
+        yield
+    except MimawariError as exc:
+        err.print(f"mimawari: error: {exc}", markup=False)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("mimawari: interrupted", markup=False)
+        raise typer.Exit(130) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"mimawari {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """mimawari (見回り): outside-in security posture ratings you can explain."""
+
+
+def _lang(lang: Language) -> Lang:
+    return "ja" if lang is Language.JA else "en"
+
+
+def _print(reports: Sequence[DomainReport], output_format: OutputFormat, lang: Lang) -> None:
+    if output_format is OutputFormat.JSON:
+        out.out(json_report.render(reports), end="")
+    else:
+        terminal.render(out, reports, lang)
+
+
+async def _scan_with_progress(domains: Sequence[str], client: DnsClient, show: bool) -> list[DomainReport]:
+    with Progress(
+        TextColumn("scanning"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not show,
+    ) as progress:
+        task = progress.add_task("scan", total=len(domains))
+        return await scan_domains(domains, client, on_done=lambda _: progress.advance(task))
+
+
+@app.command()
+def scan(
+    domains: Annotated[list[str], typer.Argument(help="Domains to scan.", show_default=False)],
+    nameserver: NameserverOption = None,
+    output_format: FormatOption = OutputFormat.TEXT,
+    lang: LangOption = Language.EN,
+    timeout: TimeoutOption = 2.0,
+    attempts: AttemptsOption = 2,
+) -> None:
+    """Scan domains and print their findings."""
+    with user_errors():
+        servers = [Nameserver.parse(text) for text in nameserver or []]
+        client = DnsClient(servers or None, timeout=timeout, attempts=attempts)
+        show = err.is_terminal and output_format is OutputFormat.TEXT
+        reports = asyncio.run(_scan_with_progress(domains, client, show))
+        _print(reports, output_format, _lang(lang))
+
+
+@app.command()
+def demo(output_format: FormatOption = OutputFormat.TEXT, lang: LangOption = Language.EN) -> None:
+    """Start the lab with the demo organisation, scan it, print the result."""
+
+    async def run() -> list[DomainReport]:
+        async with DnsLab(demo_zones()) as lab:
+            if output_format is OutputFormat.TEXT:
+                out.print(f"demo: Kuroneko Trading (黒猫商事), lab DNS on {lab.nameserver}", style="dim")
+            client = DnsClient([lab.nameserver], timeout=1.0, attempts=1)
+            return await scan_domains(demo_targets(), client)
+
+    with user_errors():
+        _print(asyncio.run(run()), output_format, _lang(lang))
+
+
+@lab_app.command("up")
+def lab_up(
+    zone: Annotated[
+        list[str] | None, typer.Option(help="Zone file or lab YAML to serve; repeatable. Default: the demo.")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Loopback address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="Port for UDP and TCP; 0 picks a free one.", min=0, max=65535)
+    ] = 0,
+) -> None:
+    """Serve lab zones over DNS until interrupted."""
+
+    async def run() -> None:
+        zones = sum((load_zone_file(path) for path in zone), LabZones(())) if zone else demo_zones()
+        async with DnsLab(zones, host=host, port=port) as lab:
+            out.print(f"nameserver {lab.nameserver}")
+            out.print(f"zones: {', '.join(zones.origins)}", style="dim")
+            out.print(f"try: mimawari scan {zones.origins[0]} --nameserver {lab.nameserver}", style="dim")
+            await lab.serve_forever()
+
+    try:
+        with user_errors():
+            asyncio.run(run())
+    except typer.Exit as stop:
+        if stop.exit_code != 130:
+            raise
+        err.print("lab stopped")
+
+
+def main() -> None:
+    app(prog_name="mimawari")

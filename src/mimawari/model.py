@@ -1,0 +1,156 @@
+"""The core vocabulary: grades, severities, observation status, texts, verdicts and findings.
+
+Everything here is a frozen dataclass or an enum and round-trips through JSON (see ``serial``).
+Texts a user reads exist in English and Japanese from the start (DESIGN rule 8).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+Lang = Literal["en", "ja"]
+LANGS: tuple[Lang, ...] = ("en", "ja")
+
+
+class Grade(StrEnum):
+    """A check's grade: A (best) to E (worst), or not applicable, or unknown (no data)."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+    E = "E"
+    NA = "N/A"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int | None:
+        """0 for A … 4 for E; None for N/A and unknown, which are not on the scale."""
+        order = "ABCDE"
+        return order.index(self.value) if self.value in order else None
+
+    @property
+    def passing(self) -> bool:
+        return self in (Grade.A, Grade.NA)
+
+    def lowered(self, steps: int = 1) -> Grade:
+        """The grade ``steps`` worse, stopping at E; N/A and unknown stay as they are."""
+        if self.rank is None:
+            return self
+        return Grade("ABCDE"[min(self.rank + steps, 4)])
+
+
+class Severity(StrEnum):
+    """How much harm a failing check means, ordered from info to critical."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class Status(StrEnum):
+    """What an observation found. A timeout is never the same as absent (DESIGN rule 3)."""
+
+    PRESENT = "present"
+    ABSENT = "absent"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+    NOT_APPLICABLE = "not-applicable"
+
+    @property
+    def answered(self) -> bool:
+        """True when the network gave an answer we can reason about (present or absent)."""
+        return self in (Status.PRESENT, Status.ABSENT)
+
+
+class Category(StrEnum):
+    """Rating categories; the email ones follow MXSCORE/25's four-way split."""
+
+    EMAIL_DNS = "email-dns"
+    EMAIL_MTA = "email-mta"
+    EMAIL_MAILBOX = "email-mailbox"
+    EMAIL_OTHER = "email-other"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A user-facing text in every supported language."""
+
+    en: str
+    ja: str
+
+    def get(self, lang: Lang) -> str:
+        return self.ja if lang == "ja" else self.en
+
+    def format(self, **values: object) -> Text:
+        return Text(en=self.en.format(**values), ja=self.ja.format(**values))
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A standard or guide a check follows, e.g. ``RFC 7489 §6.6.3``."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One observed fact behind a verdict: where it was seen and what was seen, verbatim."""
+
+    source: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What to do, in words, and exactly what to publish or set (copyable, language-neutral)."""
+
+    action: Text
+    snippet: str | None = None
+
+
+@dataclass(frozen=True)
+class AfterFix:
+    """The grade the check gets once the fix is applied, and what changes for the owner."""
+
+    grade: Grade
+    effect: Text
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result of evaluating one check against one observation."""
+
+    grade: Grade
+    summary: Text
+    evidence: tuple[Evidence, ...] = ()
+    fix: Fix | None = None
+    after_fix: AfterFix | None = None
+    severity: Severity | None = None
+    """Overrides the check's severity for this verdict, when the harm depends on what was found."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A verdict bound to its check and target: what reports, stores and scores work with."""
+
+    check_id: str
+    target: str
+    category: Category
+    grade: Grade
+    severity: Severity
+    title: Text
+    summary: Text
+    evidence: tuple[Evidence, ...] = ()
+    fix: Fix | None = None
+    after_fix: AfterFix | None = None
+    references: tuple[Reference, ...] = field(default=())

@@ -1,0 +1,85 @@
+"""Findings for people at a terminal (Rich): grade first, then what was seen, the fix and its effect."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text as RichText
+
+from mimawari.model import Finding, Grade, Lang, Text
+from mimawari.scan import DomainReport
+
+GRADE_STYLE = {
+    Grade.A: "bold green",
+    Grade.B: "green",
+    Grade.C: "bold yellow",
+    Grade.D: "bold red",
+    Grade.E: "bold white on red",
+    Grade.NA: "dim",
+    Grade.UNKNOWN: "bold magenta",
+}
+LABELS = {
+    "evidence": Text("seen", "根拠"),
+    "fix": Text("fix", "対処"),
+    "after": Text("after fix", "対処後"),
+}
+INSUFFICIENT = Text("insufficient data", "データ不足")
+
+
+def render_finding(console: Console, finding: Finding, lang: Lang) -> None:
+    grade = "?" if finding.grade is Grade.UNKNOWN else finding.grade.value
+    weight = INSUFFICIENT.get(lang) if finding.grade is Grade.UNKNOWN else finding.severity.value
+    console.print(
+        RichText.assemble(
+            (f" {grade:^3} ", GRADE_STYLE[finding.grade]),
+            "  ",
+            (finding.title.get(lang), "bold"),
+            (f"   {finding.check_id} · {weight}", "dim"),
+        )
+    )
+    console.print(Padding(RichText(finding.summary.get(lang)), (0, 0, 0, 4)))
+    rows = _grid()
+    for item in finding.evidence:
+        rows.add_row("", LABELS["evidence"].get(lang), RichText(f"{item.source} → {item.value}", style="dim"))
+    if finding.fix is not None:
+        rows.add_row(
+            "", RichText(LABELS["fix"].get(lang), style="cyan"), RichText(finding.fix.action.get(lang))
+        )
+    console.print(rows)
+    if finding.fix is not None and finding.fix.snippet:
+        # Soft-wrapped so that copying it from the terminal gives the record in one piece.
+        console.print(" " * 15 + finding.fix.snippet, style="bold cyan", soft_wrap=True, markup=False)
+    if finding.after_fix is not None:
+        after, rows = finding.after_fix, _grid()
+        effect = RichText.assemble(
+            (f" {after.grade.value} ", GRADE_STYLE[after.grade]), " ", after.effect.get(lang)
+        )
+        rows.add_row("", RichText(LABELS["after"].get(lang), style="green"), effect)
+        console.print(rows)
+
+
+def _grid() -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=3)
+    grid.add_column(width=10, style="dim", no_wrap=True)
+    grid.add_column(ratio=1)
+    return grid
+
+
+def render(console: Console, reports: Sequence[DomainReport], lang: Lang = "en") -> None:
+    for report in reports:
+        console.rule(RichText(report.domain, style="bold"), align="left")
+        for finding in sorted(report.findings, key=_worst_first):
+            render_finding(console, finding, lang)
+        console.print()
+
+
+# Worst first; "unknown" sits among the grades that still need attention, above B.
+DISPLAY_ORDER = (Grade.E, Grade.D, Grade.C, Grade.UNKNOWN, Grade.B, Grade.A, Grade.NA)
+
+
+def _worst_first(finding: Finding) -> tuple[int, str]:
+    return (DISPLAY_ORDER.index(finding.grade), finding.check_id)

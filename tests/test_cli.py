@@ -1,0 +1,139 @@
+"""The CLI as a user meets it: real processes, exit codes, one-line errors, never a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from mimawari.lab import DnsLab
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def run(*args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "mimawari",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+    )
+    stdout, stderr = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
+def assert_one_line_error(stderr: str, fragment: str) -> None:
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("mimawari: error: ") and fragment in lines[0], stderr
+
+
+async def test_version_and_help() -> None:
+    code, out, _ = await run("--version")
+    assert (code, out.strip()) == (0, "mimawari 0.1.0")
+    code, out, _ = await run("--help")
+    assert code == 0 and "scan" in out and "demo" in out and "lab" in out
+
+
+async def test_scan_text_output(lab: DnsLab) -> None:
+    code, out, err = await run("scan", "example.test", "--nameserver", str(lab.nameserver))
+    assert (code, err) == (0, "")
+    assert "DMARC policy" in out and "reject" in out
+
+
+async def test_scan_japanese_output(lab: DnsLab) -> None:
+    code, out, _ = await run("scan", "example.test", "-n", str(lab.nameserver), "--lang", "ja")
+    assert code == 0 and "DMARC ポリシー" in out
+
+
+async def test_scan_json_output(lab: DnsLab) -> None:
+    code, out, _ = await run(
+        "scan", "example.test", "nodmarc.test", "-n", str(lab.nameserver), "--format", "json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["schema"] == 1
+    (domain,) = [d for d in data["domains"] if d["domain"] == "example.test"]
+    (finding,) = domain["findings"]
+    assert finding["check_id"] == "email.dmarc.policy"
+    assert finding["grade"] == "A"
+    assert domain["observations"]["dmarc"]["records"] == ["v=DMARC1; p=reject"]
+    assert domain["snapshot"]["dns"][0]["query"] == {"name": "_dmarc.example.test", "rdtype": "TXT"}
+    # A domain the lab refuses to answer for is unknown, not missing.
+    (other,) = [d for d in data["domains"] if d["domain"] == "nodmarc.test"]
+    assert other["findings"][0]["grade"] == "unknown"
+
+
+async def test_bad_domain_is_one_line(lab: DnsLab) -> None:
+    code, out, err = await run("scan", "bad..domain", "-n", str(lab.nameserver))
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, "bad..domain")
+
+
+async def test_bad_nameserver_is_one_line() -> None:
+    code, _, err = await run("scan", "example.test", "-n", "dns.example")
+    assert code == 2
+    assert_one_line_error(err, "HOST must be an IP address")
+
+
+async def test_unreachable_nameserver_is_one_line() -> None:
+    code, _, err = await run(
+        "scan", "example.test", "-n", "127.0.0.1:9", "--timeout", "0.2", "--attempts", "1"
+    )
+    assert code == 3
+    assert_one_line_error(err, "nameserver unreachable: 127.0.0.1:9")
+
+
+async def test_bad_flag_has_no_traceback() -> None:
+    code, _, err = await run("scan", "example.test", "--bogus")
+    assert code == 2
+    assert "Traceback" not in err and "No such option: --bogus" in err
+
+
+async def test_demo_runs_and_exits_zero() -> None:
+    code, out, _ = await run("demo")
+    assert code == 0
+    assert "kuroneko-shop.example" in out and "insufficient data" in out
+
+
+async def test_lab_up_serves_until_interrupted(tmp_path: Path) -> None:
+    zone = tmp_path / "lab.yaml"
+    zone.write_text("zones:\n  up.test:\n    records:\n      _dmarc: {TXT: 'v=DMARC1; p=quarantine'}\n")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "mimawari",
+        "lab",
+        "up",
+        "--zone",
+        str(zone),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+    assert first.startswith("nameserver 127.0.0.1:")
+    nameserver = first.split()[1]
+    code, out, _ = await run("scan", "up.test", "-n", nameserver, "--format", "json")
+    assert code == 0 and json.loads(out)["domains"][0]["findings"][0]["grade"] == "B"
+    process.send_signal(signal.SIGINT)
+    assert await asyncio.wait_for(process.wait(), 30) == 0
+    assert "Traceback" not in (await process.stderr.read()).decode()
+
+
+async def test_lab_up_with_bad_zone_file_is_one_line(tmp_path: Path) -> None:
+    zone = tmp_path / "bad.yaml"
+    zone.write_text("zones: [nope]")
+    code, _, err = await run("lab", "up", "--zone", str(zone))
+    assert code == 2
+    assert_one_line_error(err, "lab YAML")

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mimawari.errors import LabError, ZoneError
+from mimawari.lab import DnsLab, LabZones, load_zone_file, zones_from_yaml
+from mimawari.lab.zones import quote_txt
+from mimawari.lookup import Query, txt_value
+from mimawari.observe import DnsClient
+
+ZONE_TEXT = """$ORIGIN zonefile.test.
+$TTL 60
+@   SOA ns1 hostmaster 1 7200 3600 1209600 60
+@   NS  ns1
+ns1 A   127.0.0.53
+_dmarc TXT "v=DMARC1; p=quarantine"
+"""
+
+
+async def test_zone_file_text_is_served(tmp_path: Path) -> None:
+    path = tmp_path / "zonefile.test.zone"
+    path.write_text(ZONE_TEXT)
+    async with DnsLab(load_zone_file(str(path))) as lab:
+        answer = await DnsClient([lab.nameserver], timeout=0.5).query(Query.of("_dmarc.zonefile.test", "TXT"))
+    assert answer.records == ('"v=DMARC1; p=quarantine"',)
+    assert answer.ttl == 60
+
+
+def test_zone_file_origin_from_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "named.test.zone"
+    path.write_text("@ 60 SOA ns hm 1 1 1 1 1\n@ 60 NS ns\nwww 60 A 127.0.0.1\n")
+    assert load_zone_file(str(path)).origins == ["named.test"]
+
+
+def test_yaml_adds_soa_and_ns_and_splits_long_txt() -> None:
+    zones = zones_from_yaml("zones:\n  y.test:\n    records:\n      '@': {TXT: '" + "a" * 300 + "'}\n")
+    (zone,) = zones.zones
+    assert zone.get_rdataset("y.test.", "SOA") is not None
+    assert zone.get_rdataset("y.test.", "NS") is not None
+    rdataset = zone.get_rdataset("y.test.", "TXT")
+    assert rdataset is not None
+    (txt,) = rdataset
+    assert [len(s) for s in txt.strings] == [255, 45]
+
+
+def test_quote_txt_escapes() -> None:
+    assert txt_value(quote_txt('say "hi" \\ bye')) == 'say "hi" \\ bye'
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("zones: [1, 2]", "expected a mapping"),
+        ("zones:\n  x.test:\n    records: [a]", "'records' must map"),
+        ("zones:\n  x.test:\n    records:\n      www: {A: not-an-ip}", "zone x.test"),
+        ("zones: {x.test: {}}\nbehaviour: {x.test: explode}", "behaviour of x.test"),
+        ("zones: {x.test: {}\n", "lab YAML"),
+    ],
+)
+def test_bad_yaml_is_a_one_line_zone_error(text: str, message: str) -> None:
+    with pytest.raises(ZoneError, match=message) as info:
+        zones_from_yaml(text)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_zone_file() -> None:
+    with pytest.raises(ZoneError, match="cannot read zone file"):
+        load_zone_file("/nonexistent/x.zone")
+
+
+def test_lab_refuses_non_loopback_and_empty() -> None:
+    zones = zones_from_yaml("zones: {x.test: {}}")
+    with pytest.raises(LabError, match="loopback"):
+        DnsLab(zones, host="0.0.0.0")
+    with pytest.raises(LabError, match="no zones"):
+        DnsLab(LabZones(()))
+
+
+async def test_lab_reports_a_busy_port() -> None:
+    zones = zones_from_yaml("zones: {x.test: {}}")
+    async with DnsLab(zones) as first:
+        with pytest.raises(LabError, match="cannot listen"):
+            async with DnsLab(zones, port=first.nameserver.port):
+                pass

@@ -1,0 +1,82 @@
+"""The DMARC check end to end: lab DNS → observation → finding, and replay of the recorded snapshot."""
+
+from __future__ import annotations
+
+import pytest
+
+from mimawari.errors import InvalidDomainError, NameserverUnreachableError
+from mimawari.lab import DnsLab, demo_targets, demo_zones, zones_from_yaml
+from mimawari.lookup import Snapshot
+from mimawari.model import Grade, Status
+from mimawari.observe import DnsClient, Nameserver
+from mimawari.scan import evaluate_snapshot, scan, scan_domains
+from mimawari.serial import from_json, to_json
+
+EXPECTED = {
+    "kuroneko.example": Grade.C,
+    "news.kuroneko.example": Grade.C,
+    "kuroneko-shop.example": Grade.E,
+    "kuroneko-logistics.example": Grade.C,
+    "kuroneko-group.example": Grade.A,
+    "kuroneko-legacy.example": Grade.UNKNOWN,
+}
+
+
+async def test_demo_organisation_end_to_end() -> None:
+    async with DnsLab(demo_zones()) as lab:
+        client = DnsClient([lab.nameserver], timeout=0.3, attempts=1)
+        reports = await scan_domains(demo_targets(), client)
+    assert {r.domain: r.findings[0].grade for r in reports} == EXPECTED
+    legacy = next(r for r in reports if r.domain == "kuroneko-legacy.example")
+    assert legacy.observations["dmarc"].status is Status.TIMEOUT
+
+
+async def test_recorded_snapshot_replays_to_the_same_findings() -> None:
+    async with DnsLab(demo_zones()) as lab:
+        client = DnsClient([lab.nameserver], timeout=0.3, attempts=1)
+        reports = await scan_domains(demo_targets(), client)
+    for report in reports:
+        snapshot = from_json(Snapshot, to_json(report.snapshot))
+        assert evaluate_snapshot(snapshot).findings == report.findings
+
+
+async def test_patched_snapshot_changes_the_grade() -> None:
+    async with DnsLab(demo_zones()) as lab:
+        client = DnsClient([lab.nameserver], timeout=0.3, attempts=1)
+        (report,) = await scan_domains(["kuroneko.example"], client)
+    answer = report.snapshot.dns[0]
+    patched = report.snapshot.patched(
+        type(answer)(answer.query, Status.PRESENT, "NOERROR", ('"v=DMARC1; p=reject"',))
+    )
+    assert evaluate_snapshot(patched).findings[0].grade is Grade.A
+
+
+async def test_domains_are_validated_and_deduplicated(lab: DnsLab, client: DnsClient) -> None:
+    reports = await scan_domains(["Example.TEST.", "example.test"], client)
+    assert [r.domain for r in reports] == ["example.test"]
+    assert reports[0].findings[0].grade is Grade.A
+    with pytest.raises(InvalidDomainError):
+        await scan_domains(["bad..name"], client)
+
+
+def test_sync_scan_is_asyncio_run_over_the_async_api() -> None:
+    with pytest.raises(NameserverUnreachableError):
+        scan(["example.test"], [Nameserver("127.0.0.1", 9)], timeout=0.1, attempts=1)
+
+
+async def test_cname_to_dmarc_record_is_followed() -> None:
+    zones = zones_from_yaml(
+        """
+zones:
+  alias.test:
+    records:
+      _dmarc: {CNAME: _dmarc.central.test.}
+  central.test:
+    records:
+      _dmarc: {TXT: "v=DMARC1; p=quarantine"}
+"""
+    )
+    async with DnsLab(zones) as lab:
+        (report,) = await scan_domains(["alias.test"], DnsClient([lab.nameserver], timeout=0.5))
+    assert report.findings[0].grade is Grade.B
+    assert report.snapshot.dns[0].cname_chain == ("_dmarc.central.test",)
