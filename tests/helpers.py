@@ -8,7 +8,8 @@ from mimawari.check import Registry
 from mimawari.checks import ALL_CHECKS
 from mimawari.lab.zones import quote_txt
 from mimawari.lookup import DnsAnswer, Query, Snapshot
-from mimawari.model import Finding, Status
+from mimawari.model import Finding, Status, Target
+from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, Scope
 from mimawari.scan import evaluate_snapshot
 
 OUTCOMES = {
@@ -17,6 +18,14 @@ OUTCOMES = {
     "timeout": (Status.TIMEOUT, ""),
     "SERVFAIL": (Status.ERROR, "SERVFAIL"),
 }
+
+
+def lab_network(nameserver: Nameserver, *, timeout: float = 0.3, attempts: int = 1) -> Network:
+    """A scan network for the lab: its DNS server, loopback allowed for connections."""
+    return Network(
+        DnsClient([nameserver], timeout=timeout, attempts=attempts),
+        HttpClient(scope=Scope(allow_loopback=True)),
+    )
 
 
 def recorded(target: str, answers: Mapping[str, str | Sequence[str]]) -> Snapshot:
@@ -32,7 +41,7 @@ def recorded(target: str, answers: Mapping[str, str | Sequence[str]]) -> Snapsho
         else:
             records = tuple(quote_txt(v) if query.rdtype == "TXT" else v for v in value)
             recorded_answers.append(DnsAnswer(query, Status.PRESENT, "NOERROR", records, 300))
-    return Snapshot(target, tuple(recorded_answers))
+    return Snapshot.of(Target(target), recorded_answers)
 
 
 def finding(snapshot: Snapshot, check_id: str, checks: Registry = ALL_CHECKS) -> Finding:

@@ -14,6 +14,7 @@ from mimawari.model import (
     Reference,
     Severity,
     Status,
+    Target,
     Text,
 )
 from mimawari.observations.dmarc import DmarcObservation
@@ -44,7 +45,7 @@ def test_observation_and_snapshot_round_trip() -> None:
     answer = DnsAnswer(Query.of("_dmarc.Example.test.", "txt"), Status.TIMEOUT, detail="no answer")
     observation = DmarcObservation("example.test", "example.test", Status.TIMEOUT, lookups=(answer,))
     assert from_json(DmarcObservation, to_json(observation)) == observation
-    snapshot = Snapshot("example.test", (answer,))
+    snapshot = Snapshot(Target("example.test"), (answer,))
     restored = from_jsonable(Snapshot, to_jsonable(snapshot))
     assert restored == snapshot
     assert restored.answer(Query("_dmarc.example.test", "TXT")) == answer

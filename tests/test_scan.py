@@ -8,9 +8,10 @@ from mimawari.errors import InvalidDomainError, NameserverUnreachableError
 from mimawari.lab import DnsLab, demo_targets, demo_zones, zones_from_yaml
 from mimawari.lookup import Snapshot
 from mimawari.model import Grade, Status
-from mimawari.observe import DnsClient, Nameserver
+from mimawari.observe import Nameserver
 from mimawari.scan import evaluate_snapshot, scan, scan_domains
 from mimawari.serial import from_json, to_json
+from tests.helpers import lab_network
 
 EXPECTED = {
     "kuroneko.example": Grade.C,
@@ -24,8 +25,7 @@ EXPECTED = {
 
 async def test_demo_organisation_end_to_end() -> None:
     async with DnsLab(demo_zones()) as lab:
-        client = DnsClient([lab.nameserver], timeout=0.3, attempts=1)
-        reports = await scan_domains(demo_targets(), client)
+        reports = await scan_domains(demo_targets(), lab_network(lab.nameserver))
     assert {r.domain: r.findings[0].grade for r in reports} == EXPECTED
     legacy = next(r for r in reports if r.domain == "kuroneko-legacy.example")
     assert legacy.observations["dmarc"].status is Status.TIMEOUT
@@ -33,8 +33,7 @@ async def test_demo_organisation_end_to_end() -> None:
 
 async def test_recorded_snapshot_replays_to_the_same_findings() -> None:
     async with DnsLab(demo_zones()) as lab:
-        client = DnsClient([lab.nameserver], timeout=0.3, attempts=1)
-        reports = await scan_domains(demo_targets(), client)
+        reports = await scan_domains(demo_targets(), lab_network(lab.nameserver))
     for report in reports:
         snapshot = from_json(Snapshot, to_json(report.snapshot))
         assert evaluate_snapshot(snapshot).findings == report.findings
@@ -42,8 +41,7 @@ async def test_recorded_snapshot_replays_to_the_same_findings() -> None:
 
 async def test_patched_snapshot_changes_the_grade() -> None:
     async with DnsLab(demo_zones()) as lab:
-        client = DnsClient([lab.nameserver], timeout=0.3, attempts=1)
-        (report,) = await scan_domains(["kuroneko.example"], client)
+        (report,) = await scan_domains(["kuroneko.example"], lab_network(lab.nameserver))
     answer = report.snapshot.dns[0]
     patched = report.snapshot.patched(
         type(answer)(answer.query, Status.PRESENT, "NOERROR", ('"v=DMARC1; p=reject"',))
@@ -51,12 +49,13 @@ async def test_patched_snapshot_changes_the_grade() -> None:
     assert evaluate_snapshot(patched).findings[0].grade is Grade.A
 
 
-async def test_domains_are_validated_and_deduplicated(lab: DnsLab, client: DnsClient) -> None:
-    reports = await scan_domains(["Example.TEST.", "example.test"], client)
+async def test_domains_are_validated_and_deduplicated(lab: DnsLab) -> None:
+    network = lab_network(lab.nameserver)
+    reports = await scan_domains(["Example.TEST.", "example.test"], network)
     assert [r.domain for r in reports] == ["example.test"]
     assert reports[0].findings[0].grade is Grade.A
     with pytest.raises(InvalidDomainError):
-        await scan_domains(["bad..name"], client)
+        await scan_domains(["bad..name"], network)
 
 
 def test_sync_scan_is_asyncio_run_over_the_async_api() -> None:
@@ -77,6 +76,6 @@ zones:
 """
     )
     async with DnsLab(zones) as lab:
-        (report,) = await scan_domains(["alias.test"], DnsClient([lab.nameserver], timeout=0.5))
+        (report,) = await scan_domains(["alias.test"], lab_network(lab.nameserver))
     assert report.findings[0].grade is Grade.B
     assert report.snapshot.dns[0].cname_chain == ("_dmarc.central.test",)

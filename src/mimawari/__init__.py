@@ -19,7 +19,7 @@ from mimawari.errors import (
     OperationalError,
     ZoneError,
 )
-from mimawari.lookup import DnsAnswer, Plan, Query, Snapshot, replay
+from mimawari.lookup import DnsAnswer, HttpRequest, HttpResponse, Plan, Query, Snapshot, replay
 from mimawari.model import (
     AfterFix,
     Category,
@@ -30,11 +30,12 @@ from mimawari.model import (
     Reference,
     Severity,
     Status,
+    Target,
     Text,
     Verdict,
 )
-from mimawari.observe import DnsClient, Nameserver
-from mimawari.scan import DomainReport, evaluate_snapshot, scan, scan_domain, scan_domains
+from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, Scope
+from mimawari.scan import DomainReport, evaluate_snapshot, scan, scan_domains, scan_target
 from mimawari.serial import from_json, to_json
 
 __all__ = [
@@ -49,6 +50,9 @@ __all__ = [
     "Finding",
     "Fix",
     "Grade",
+    "HttpClient",
+    "HttpRequest",
+    "HttpResponse",
     "InputError",
     "InvalidDomainError",
     "InvalidNameserverError",
@@ -56,14 +60,17 @@ __all__ = [
     "MimawariError",
     "Nameserver",
     "NameserverUnreachableError",
+    "Network",
     "OperationalError",
     "Plan",
     "Query",
     "Reference",
     "Registry",
+    "Scope",
     "Severity",
     "Snapshot",
     "Status",
+    "Target",
     "Text",
     "Verdict",
     "ZoneError",
@@ -73,7 +80,7 @@ __all__ = [
     "registry",
     "replay",
     "scan",
-    "scan_domain",
     "scan_domains",
+    "scan_target",
     "to_json",
 ]

@@ -19,8 +19,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from mimawari import __version__
 from mimawari.errors import MimawariError
 from mimawari.lab import DnsLab, LabZones, demo_targets, demo_zones, load_zone_file
-from mimawari.model import Lang
-from mimawari.observe import DnsClient, Nameserver
+from mimawari.model import Lang, Target
+from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, Scope
+from mimawari.options import parse_port_map, read_trust_anchors
 from mimawari.report import json as json_report
 from mimawari.report import terminal
 from mimawari.scan import DomainReport, scan_domains
@@ -59,6 +60,28 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Outp
 LangOption = Annotated[Language, typer.Option("--lang", help="Language of the texts.")]
 TimeoutOption = Annotated[float, typer.Option(help="Seconds to wait for each DNS reply.", min=0.05)]
 AttemptsOption = Annotated[int, typer.Option(help="Tries per nameserver before a query is a timeout.", min=1)]
+SelectorOption = Annotated[
+    list[str] | None,
+    typer.Option("--dkim-selector", help="DKIM selector to try besides the built-in list; repeatable."),
+]
+TrustAnchorOption = Annotated[
+    str | None,
+    typer.Option(help="File of DNSSEC trust anchors (DS or DNSKEY records). Default: the bundled root keys."),
+]
+CaFileOption = Annotated[
+    str | None,
+    typer.Option(help="PEM file of CAs to trust for HTTPS. Default: the system's (SSL_CERT_FILE)."),
+]
+PortMapOption = Annotated[
+    list[str] | None,
+    typer.Option(help="Connect to PORT=OTHER instead of PORT (a lab on unprivileged ports); repeatable."),
+]
+AllowPrivateOption = Annotated[
+    bool,
+    typer.Option(
+        help="Allow connections to loopback and private addresses (for the lab or an internal scan)."
+    ),
+]
 
 
 @contextmanager
@@ -100,7 +123,7 @@ def _print(reports: Sequence[DomainReport], output_format: OutputFormat, lang: L
         terminal.render(out, reports, lang)
 
 
-async def _scan_with_progress(domains: Sequence[str], client: DnsClient, show: bool) -> list[DomainReport]:
+async def _scan_with_progress(targets: Sequence[Target], network: Network, show: bool) -> list[DomainReport]:
     with Progress(
         TextColumn("scanning"),
         BarColumn(),
@@ -109,8 +132,8 @@ async def _scan_with_progress(domains: Sequence[str], client: DnsClient, show: b
         transient=True,
         disable=not show,
     ) as progress:
-        task = progress.add_task("scan", total=len(domains))
-        return await scan_domains(domains, client, on_done=lambda _: progress.advance(task))
+        task = progress.add_task("scan", total=len(targets))
+        return await scan_domains(targets, network, on_done=lambda _: progress.advance(task))
 
 
 @app.command()
@@ -121,13 +144,27 @@ def scan(
     lang: LangOption = Language.EN,
     timeout: TimeoutOption = 2.0,
     attempts: AttemptsOption = 2,
+    dkim_selector: SelectorOption = None,
+    trust_anchor: TrustAnchorOption = None,
+    ca_file: CaFileOption = None,
+    port_map: PortMapOption = None,
+    allow_private: AllowPrivateOption = False,
 ) -> None:
     """Scan domains and print their findings."""
     with user_errors():
         servers = [Nameserver.parse(text) for text in nameserver or []]
-        client = DnsClient(servers or None, timeout=timeout, attempts=attempts)
+        anchors = read_trust_anchors(trust_anchor) if trust_anchor else ()
+        targets = [Target(d, tuple(dkim_selector or ()), anchors) for d in domains]
+        network = Network(
+            DnsClient(servers or None, timeout=timeout, attempts=attempts),
+            HttpClient(
+                scope=Scope(allow_loopback=allow_private, allow_private=allow_private),
+                ca_file=ca_file,
+                port_map=parse_port_map(port_map or []),
+            ),
+        )
         show = err.is_terminal and output_format is OutputFormat.TEXT
-        reports = asyncio.run(_scan_with_progress(domains, client, show))
+        reports = asyncio.run(_scan_with_progress(targets, network, show))
         _print(reports, output_format, _lang(lang))
 
 
@@ -139,8 +176,11 @@ def demo(output_format: FormatOption = OutputFormat.TEXT, lang: LangOption = Lan
         async with DnsLab(demo_zones()) as lab:
             if output_format is OutputFormat.TEXT:
                 out.print(f"demo: Kuroneko Trading (黒猫商事), lab DNS on {lab.nameserver}", style="dim")
-            client = DnsClient([lab.nameserver], timeout=1.0, attempts=1)
-            return await scan_domains(demo_targets(), client)
+            network = Network(
+                DnsClient([lab.nameserver], timeout=1.0, attempts=1),
+                HttpClient(scope=Scope(allow_loopback=True)),
+            )
+            return await scan_domains(demo_targets(), network)
 
     with user_errors():
         _print(asyncio.run(run()), output_format, _lang(lang))

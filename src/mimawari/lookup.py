@@ -1,21 +1,25 @@
-"""DNS questions and answers as data, and lookup plans that need no I/O.
+"""Network questions and answers as data (DNS queries, HTTP fetches), and lookup plans that need no I/O.
 
-An observation that needs DNS is written as a *plan*: a generator that yields the queries it needs
-(a tuple, answered concurrently) and receives the answers, then returns the observation. The plan holds
-all the logic (which name to ask next, when to stop); whoever drives it only does I/O:
+An observation that needs the network is written as a *plan*: a generator that yields the requests it
+needs (a tuple, answered concurrently) and receives the responses, then returns the observation. The plan
+holds all the logic (which name to ask next, when to stop); whoever drives it only does I/O:
 
 * ``observe.run_plan`` drives a plan against live (or lab) DNS and records every answer;
 * ``replay`` drives it from a recorded ``Snapshot`` with no network at all, which is how tests feed
   recorded observations to checks and how the what-if simulator re-evaluates a patched snapshot.
 
-    def dmarc_plan(domain: str) -> Plan[DmarcObservation]:
-        answer = yield from ask(Query(f"_dmarc.{domain}", "TXT"))
+    def dmarc_plan(target: Target) -> Plan[DmarcObservation]:
+        answer = yield from ask_one(Query.of(f"_dmarc.{target.domain}", "TXT"))
         ...
+
+A plan never connects to a name: it resolves the name with DNS queries first and asks for an HTTP fetch
+from a chosen address (``HttpRequest.address``), so every host contacted was found through the scan's own
+resolver and is recorded in the snapshot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TypeVar
@@ -26,7 +30,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.TXT
 
-from mimawari.model import Status
+from mimawari.model import Status, Target
 
 T = TypeVar("T")
 
@@ -87,6 +91,46 @@ class DnsAnswer:
         return f"{self.outcome}{': ' + self.detail if self.detail else ''}"
 
 
+@dataclass(frozen=True, order=True)
+class HttpRequest:
+    """An HTTP(S) GET of ``url`` from the server at ``address`` (an IP the plan resolved).
+
+    TLS server name and Host header come from the URL; the certificate must be valid for that name.
+    """
+
+    url: str
+    address: str
+
+    def __str__(self) -> str:
+        return f"GET {self.url} @ {self.address}"
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """The outcome of one fetch: PRESENT with ``http_status`` set when the server answered at all
+    (any status code), TIMEOUT, or ERROR (refused, TLS or certificate failure, out of scope, too big).
+    """
+
+    request: HttpRequest
+    status: Status
+    http_status: int | None = None
+    content_type: str = ""
+    body: str = ""
+    redirect: str = ""
+    """The ``Location`` of a 3xx reply; redirects are never followed (RFC 8461 §3.3 forbids it)."""
+    detail: str = ""
+
+    def describe(self) -> str:
+        if self.status is Status.PRESENT:
+            kind = f", {self.content_type}" if self.content_type else ""
+            return f"HTTP {self.http_status}{kind}, {len(self.body)} characters"
+        return f"{self.status.value}: {self.detail}" if self.detail else self.status.value
+
+
+Request = Query | HttpRequest
+Response = DnsAnswer | HttpResponse
+
+
 def txt_value(record: str) -> str:
     """The text of a TXT record given in presentation format, its strings joined (RFC 7208 §3.3)."""
     try:
@@ -97,54 +141,91 @@ def txt_value(record: str) -> str:
     return b"".join(rdata.strings).decode("utf-8", errors="replace")
 
 
-Need = tuple[Query, ...]
-Plan = Generator[Need, tuple[DnsAnswer, ...], T]
-"""A lookup plan: yields queries, receives their answers in the same order, returns its result."""
+Need = tuple[Request, ...]
+Plan = Generator[Need, tuple[Response, ...], T]
+"""A lookup plan: yields requests, receives their responses in the same order, returns its result."""
 
 
-def ask(*queries: Query) -> Generator[Need, tuple[DnsAnswer, ...], tuple[DnsAnswer, ...]]:
-    """Ask several queries at once (they are answered concurrently); use with ``yield from``."""
-    answers = yield queries
+def ask(*queries: Query) -> Generator[Need, tuple[Response, ...], tuple[DnsAnswer, ...]]:
+    """Ask several DNS queries at once (answered concurrently); use with ``yield from``."""
+    responses = yield queries
+    answers = tuple(r for r in responses if isinstance(r, DnsAnswer))
+    assert len(answers) == len(queries), "a DNS query was answered with something else"
     return answers
 
 
-def ask_one(query: Query) -> Generator[Need, tuple[DnsAnswer, ...], DnsAnswer]:
-    (answer,) = yield (query,)
+def ask_one(query: Query) -> Generator[Need, tuple[Response, ...], DnsAnswer]:
+    (answer,) = yield from ask(query)
     return answer
+
+
+def fetch(*requests: HttpRequest) -> Generator[Need, tuple[Response, ...], tuple[HttpResponse, ...]]:
+    """Fetch several URLs at once; use with ``yield from``."""
+    responses = yield requests
+    fetched = tuple(r for r in responses if isinstance(r, HttpResponse))
+    assert len(fetched) == len(requests), "an HTTP request was answered with something else"
+    return fetched
+
+
+def gather(*requests: Request) -> Generator[Need, tuple[Response, ...], tuple[Response, ...]]:
+    """Send DNS queries and HTTP fetches together; the caller narrows each response's type."""
+    responses = yield requests
+    return responses
+
+
+def request_of(response: Response) -> Request:
+    return response.query if isinstance(response, DnsAnswer) else response.request
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Every DNS answer a scan of one target received: the raw observations, JSON round-trippable."""
+    """Every response a scan of one target received: the raw observations, JSON round-trippable."""
 
-    target: str
+    target: Target
     dns: tuple[DnsAnswer, ...] = ()
+    http: tuple[HttpResponse, ...] = ()
+
+    @classmethod
+    def of(cls, target: Target, responses: Iterable[Response]) -> Snapshot:
+        dns = sorted((r for r in responses if isinstance(r, DnsAnswer)), key=lambda a: a.query)
+        http = sorted((r for r in responses if isinstance(r, HttpResponse)), key=lambda r: r.request)
+        return cls(target, tuple(dns), tuple(http))
+
+    @property
+    def responses(self) -> list[Response]:
+        return [*self.dns, *self.http]
 
     @cached_property
-    def _by_query(self) -> dict[Query, DnsAnswer]:
-        return {answer.query: answer for answer in self.dns}
+    def _by_request(self) -> dict[Request, Response]:
+        return {request_of(r): r for r in self.responses}
+
+    def response(self, request: Request) -> Response | None:
+        return self._by_request.get(request)
 
     def answer(self, query: Query) -> DnsAnswer | None:
-        return self._by_query.get(query)
+        response = self._by_request.get(query)
+        return response if isinstance(response, DnsAnswer) else None
 
-    def patched(self, *answers: DnsAnswer) -> Snapshot:
-        """A copy in which ``answers`` replace the recorded answers to the same queries."""
-        replaced = {a.query: a for a in answers}
-        kept = tuple(a for a in self.dns if a.query not in replaced)
-        return Snapshot(self.target, tuple(sorted(kept + tuple(replaced.values()), key=lambda a: a.query)))
-
-
-def not_recorded(query: Query) -> DnsAnswer:
-    """The answer ``replay`` gives for a query the snapshot does not hold: an error, never absent."""
-    return DnsAnswer(query, Status.ERROR, detail="not in the recorded snapshot")
+    def patched(self, *responses: Response) -> Snapshot:
+        """A copy in which ``responses`` replace the recorded responses to the same requests."""
+        replaced = {request_of(r): r for r in responses}
+        kept = [r for r in self.responses if request_of(r) not in replaced]
+        return Snapshot.of(self.target, [*kept, *replaced.values()])
 
 
-def replay(plan: Plan[T], snapshot: Snapshot, missing: Callable[[Query], DnsAnswer] = not_recorded) -> T:
-    """Run a plan against recorded answers only; unrecorded queries get ``missing(query)``."""
+def not_recorded(request: Request) -> Response:
+    """The response ``replay`` gives for a request the snapshot lacks: an error, never absent."""
+    if isinstance(request, Query):
+        return DnsAnswer(request, Status.ERROR, detail="not in the recorded snapshot")
+    return HttpResponse(request, Status.ERROR, detail="not in the recorded snapshot")
+
+
+def replay(plan: Plan[T], snapshot: Snapshot, missing: Callable[[Request], Response] = not_recorded) -> T:
+    """Run a plan against recorded responses only; unrecorded requests get ``missing(request)``."""
     try:
         need = next(plan)
         while True:
-            need = plan.send(tuple(snapshot.answer(q) or missing(q) for q in need))
+            need = plan.send(tuple(snapshot.response(r) or missing(r) for r in need))
     except StopIteration as done:
         result: T = done.value
         return result

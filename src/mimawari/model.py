@@ -81,6 +81,17 @@ class Category(StrEnum):
 
 
 @dataclass(frozen=True)
+class Target:
+    """What one scan looks at: a domain, and what the user told us about it."""
+
+    domain: str
+    dkim_selectors: tuple[str, ...] = ()
+    """Selectors to try besides the built-in list of common ones."""
+    trust_anchors: tuple[str, ...] = ()
+    """DNSSEC trust anchors as DS or DNSKEY records in presentation format; empty: the bundled root keys."""
+
+
+@dataclass(frozen=True)
 class Text:
     """A user-facing text in every supported language."""
 

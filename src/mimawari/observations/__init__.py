@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from mimawari.lookup import Plan
+from mimawari.model import Target
 
 O_co = TypeVar("O_co", covariant=True)
 
 
 @dataclass(frozen=True)
 class Observer(Generic[O_co]):
-    """A named kind of observation and the plan that makes it for one domain."""
+    """A named kind of observation and the plan that makes it for one target."""
 
     name: str
-    plan: Callable[[str], Plan[O_co]]
+    plan: Callable[[Target], Plan[O_co]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mimawari.lookup import DnsAnswer, Plan, Query, ask_one, txt_value
-from mimawari.model import Status
+from mimawari.model import Status, Target
 from mimawari.observations import Observer
 from mimawari.parse.dmarc import is_dmarc_record
 from mimawari.parse.names import organizational_domain
@@ -33,7 +33,8 @@ class DmarcObservation:
         return self.location is not None and self.location != f"_dmarc.{self.domain}"
 
 
-def dmarc_plan(domain: str) -> Plan[DmarcObservation]:
+def dmarc_plan(target: Target) -> Plan[DmarcObservation]:
+    domain = target.domain
     org_domain = organizational_domain(domain)
     lookups: list[DnsAnswer] = []
     for name in dict.fromkeys((domain, org_domain)):

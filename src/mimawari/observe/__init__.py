@@ -1,7 +1,8 @@
-"""The only code that talks to scan targets (DESIGN rule 1): DNS now, SMTP/TLS/HTTP as they come.
+"""The only code that talks to scan targets (DESIGN rule 1): DNS and HTTP now, SMTP/TLS as they come.
 
-``run_plan`` is the I/O half of a lookup plan (see ``mimawari.lookup``): it sends the queries a plan
-yields, concurrently, feeds the answers back and keeps every answer for the scan's snapshot.
+``Network`` sends each request a plan yields to the right client; ``run_plan`` is the I/O half of a
+lookup plan (see ``mimawari.lookup``): it sends the requests concurrently, feeds the responses back and
+keeps every response for the scan's snapshot.
 """
 
 from __future__ import annotations
@@ -9,23 +10,38 @@ from __future__ import annotations
 import asyncio
 from typing import TypeVar
 
-from mimawari.lookup import DnsAnswer, Plan, Query
+from mimawari.lookup import HttpRequest, Plan, Request, Response
 from mimawari.observe.dns import DnsClient, Nameserver
+from mimawari.observe.http import HttpClient
+from mimawari.observe.scope import Scope
 
-__all__ = ["DnsClient", "Nameserver", "run_plan"]
+__all__ = ["DnsClient", "HttpClient", "Nameserver", "Network", "Scope", "run_plan"]
 
 T = TypeVar("T")
 
 
-async def run_plan(plan: Plan[T], client: DnsClient, record: dict[Query, DnsAnswer] | None = None) -> T:
-    """Drive ``plan`` against ``client``; every answer it received is added to ``record``."""
+class Network:
+    """The scan's clients, one per protocol. HTTP defaults to public addresses and the system trust store."""
+
+    def __init__(self, dns: DnsClient, http: HttpClient | None = None) -> None:
+        self.dns = dns
+        self.http = http or HttpClient()
+
+    async def send(self, request: Request) -> Response:
+        if isinstance(request, HttpRequest):
+            return await self.http.fetch(request)
+        return await self.dns.query(request)
+
+
+async def run_plan(plan: Plan[T], network: Network, record: list[Response] | None = None) -> T:
+    """Drive ``plan`` against ``network``; every response it received is appended to ``record``."""
     try:
         need = next(plan)
         while True:
-            answers = tuple(await asyncio.gather(*(client.query(q) for q in need)))
+            responses = tuple(await asyncio.gather(*(network.send(r) for r in need)))
             if record is not None:
-                record.update((a.query, a) for a in answers)
-            need = plan.send(answers)
+                record.extend(responses)
+            need = plan.send(responses)
     except StopIteration as done:
         result: T = done.value
         return result

@@ -1,0 +1,7 @@
+"""Email posture, DNS category: dkim checks, one module each."""
+
+from typing import Any
+
+from mimawari.check import Check
+
+CHECKS: tuple[Check[Any], ...] = ()
