@@ -80,4 +80,4 @@ async def lab() -> AsyncIterator[DnsLab]:
 
 @pytest.fixture
 def client(lab: DnsLab) -> DnsClient:
-    return DnsClient([lab.nameserver], timeout=0.3, attempts=2)
+    return DnsClient([lab.nameserver], timeout=1.0, attempts=2)

@@ -20,7 +20,7 @@ OUTCOMES = {
 }
 
 
-def lab_network(nameserver: Nameserver, *, timeout: float = 0.3, attempts: int = 1) -> Network:
+def lab_network(nameserver: Nameserver, *, timeout: float = 1.0, attempts: int = 2) -> Network:
     """A scan network for the lab: its DNS server, loopback allowed for connections."""
     return Network(
         DnsClient([nameserver], timeout=timeout, attempts=attempts),
