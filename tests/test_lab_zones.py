@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dns.name
 import pytest
 
 from mimawari.errors import LabError, ZoneError
 from mimawari.lab import DnsLab, LabZones, load_zone_file, zones_from_yaml
-from mimawari.lab.zones import quote_txt
+from mimawari.lab.zones import quote_txt, sign_lab_zones
 from mimawari.lookup import Query, txt_value
 from mimawari.observe import DnsClient
 
@@ -84,3 +85,55 @@ async def test_lab_reports_a_busy_port() -> None:
         with pytest.raises(LabError, match="cannot listen"):
             async with DnsLab(zones, port=first.nameserver.port):
                 pass
+
+
+def test_unknown_top_level_keys_are_ignored() -> None:
+    zones = zones_from_yaml("targets: [x.test]\nhttps: {sites: {a: 1}}\nsomething: else\nzones: {x.test: {}}")
+    assert zones.origins == ["x.test"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("dnssec: yes", "'dnssec' must be a mapping"),
+        ("dnssec: {algorithm: RSAMD5}", "bad 'dnssec' option"),
+        ("dnssec: {algorithm: NOPE}", "bad 'dnssec' option"),
+        ("dnssec: {ds: sometimes}", "bad 'dnssec' option"),
+        ("dnssec: {ds_digest: MD5}", "bad 'dnssec' option"),
+    ],
+)
+def test_bad_dnssec_options(spec: str, message: str) -> None:
+    with pytest.raises(ZoneError, match=message):
+        zones_from_yaml(f"zones:\n  x.test:\n    {spec}\n")
+
+
+def test_broken_name_must_exist() -> None:
+    zones = zones_from_yaml("zones:\n  x.test:\n    dnssec: {broken: [nothere]}\n")
+    with pytest.raises(ZoneError, match=r"nothere\.x\.test"):
+        sign_lab_zones(zones)
+
+
+def test_signing_delegates_children_and_leaves_the_input_alone() -> None:
+    zones = zones_from_yaml(
+        "zones:\n  test: {dnssec: {}}\n  a.test: {dnssec: {ds: none}}\n  b.test: {dnssec: {ds_digest: SHA1}}\n"
+        "  c.test: {}\n"
+    )
+    signed = sign_lab_zones(zones)
+    parent = next(z for z in signed.zones if z.origin == dns.name.from_text("test."))
+    assert parent.get_rdataset("a.test.", "DS") is None and parent.get_rdataset("a.test.", "NS") is not None
+    ds = parent.get_rdataset("b.test.", "DS")
+    assert ds is not None and next(iter(ds)).digest_type == 1
+    assert parent.get_rdataset("c.test.", "NS") is not None
+    assert [a.split()[0] for a in signed.trust_anchors] == ["test."]
+    original = next(z for z in zones.zones if z.origin == dns.name.from_text("test."))
+    assert original.get_rdataset("test.", "DNSKEY") is None
+
+
+async def test_ds_is_answered_from_the_parent_zone() -> None:
+    zones = zones_from_yaml("zones:\n  test: {dnssec: {}}\n  a.test: {dnssec: {}}\n")
+    async with DnsLab(zones) as lab:
+        client = DnsClient([lab.nameserver], timeout=1.0)
+        ds = await client.query(Query.of("a.test", "DS", dnssec=True))
+        soa = await client.query(Query.of("a.test", "SOA", dnssec=True))
+    assert ds.records and " test. " in ds.signatures[0]
+    assert soa.records and " a.test. " in soa.signatures[0]

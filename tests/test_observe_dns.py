@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import dns.flags
+import dns.message
 import pytest
 
 from mimawari.errors import InvalidNameserverError, NameserverUnreachableError
-from mimawari.lab import DnsLab
+from mimawari.lab import DnsLab, zones_from_yaml
 from mimawari.lookup import Query, txt_value
 from mimawari.model import Status
 from mimawari.observe import DnsClient, Nameserver
@@ -149,3 +151,59 @@ def _unused_udp_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+SIGNED_YAML = """
+zones:
+  signed.test:
+    dnssec: {}
+    records:
+      www: {A: 192.0.2.80}
+      big: {TXT: [BIG]}
+  plain.test:
+    records:
+      www: {A: 192.0.2.81}
+""".replace("BIG", ", ".join(f"'{'y' * 200}-{i}'" for i in range(8)))
+
+
+async def test_dnssec_query_carries_rrsigs_and_denial() -> None:
+    async with DnsLab(zones_from_yaml(SIGNED_YAML)) as lab:
+        client = DnsClient([lab.nameserver], timeout=1.0)
+        plain = await client.query(Query.of("www.signed.test", "A"))
+        signed = await client.query(Query.of("www.signed.test", "A", dnssec=True))
+        nodata = await client.query(Query.of("www.signed.test", "TXT", dnssec=True))
+        nxdomain = await client.query(Query.of("nope.signed.test", "A", dnssec=True))
+        unsigned = await client.query(Query.of("www.plain.test", "A", dnssec=True))
+    assert (plain.signatures, plain.denial) == ((), ())
+    assert signed.records == plain.records
+    (rrsig,) = signed.signatures
+    assert rrsig.startswith("A 13 3 300 ") and " signed.test. " in rrsig
+    assert nodata.outcome == "NODATA"
+    assert any(" IN NSEC " in line for line in nodata.denial)
+    assert any(" IN RRSIG NSEC " in line for line in nodata.denial)
+    assert nxdomain.outcome == "NXDOMAIN" and len(nxdomain.denial) >= 2
+    assert unsigned.records == ("192.0.2.81",) and unsigned.signatures == ()
+    assert str(signed.query) == "www.signed.test A +dnssec"
+
+
+async def test_dnssec_answer_truncated_over_udp_is_retried_over_tcp() -> None:
+    async with DnsLab(zones_from_yaml(SIGNED_YAML)) as lab:
+        answer = await DnsClient([lab.nameserver], timeout=1.0).query(
+            Query.of("big.signed.test", "TXT", dnssec=True)
+        )
+    assert answer.via_tcp and len(answer.records) == 8 and answer.signatures
+
+
+async def test_dnssec_query_sets_do_and_cd() -> None:
+    seen: list[tuple[bool, bool]] = []
+
+    class Spy(DnsLab):
+        def respond(self, request: dns.message.Message) -> dns.message.Message | None:
+            seen.append((bool(request.ednsflags & dns.flags.DO), bool(request.flags & dns.flags.CD)))
+            return super().respond(request)
+
+    async with Spy(zones_from_yaml(SIGNED_YAML)) as lab:
+        client = DnsClient([lab.nameserver], timeout=1.0)
+        await client.query(Query.of("www.signed.test", "A"))
+        await client.query(Query.of("www.signed.test", "A", dnssec=True))
+    assert seen == [(False, False), (True, True)]

@@ -7,6 +7,8 @@ Exit codes: 0 done; 2 bad input (domain, nameserver, zone file, flag); 3 the set
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
@@ -20,7 +22,8 @@ from mimawari import __version__
 from mimawari.errors import MimawariError
 from mimawari.lab import DnsLab, LabZones, demo_targets, demo_zones, load_zone_file
 from mimawari.model import Lang, Target
-from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, Scope
+from mimawari.observations.spf_eval import SpfEvaluation, parse_client_ip, parse_sender, spf_plan
+from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, Scope, run_plan
 from mimawari.options import parse_port_map, read_trust_anchors
 from mimawari.report import json as json_report
 from mimawari.report import terminal
@@ -213,6 +216,47 @@ def lab_up(
         if stop.exit_code != 130:
             raise
         err.print("lab stopped")
+
+
+spf_app = typer.Typer(help="SPF (RFC 7208): evaluate a sender the way a receiver does.", no_args_is_help=True)
+app.add_typer(spf_app, name="spf")
+
+
+@spf_app.command("check")
+def spf_check(
+    ip: Annotated[str, typer.Option("--ip", help="The SMTP client's IP address.", show_default=False)],
+    sender: Annotated[
+        str,
+        typer.Option(
+            "--sender", help="MAIL FROM address; '' (a bounce) checks the HELO name.", show_default=False
+        ),
+    ],
+    helo: Annotated[
+        str, typer.Option("--helo", help="The HELO/EHLO name the client gave.", show_default=False)
+    ],
+    nameserver: NameserverOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"result": ..., "explanation": ...}.')
+    ] = False,
+) -> None:
+    """Evaluate SPF (check_host()) for a client IP, sender and HELO name. Exit code 0 whatever the result."""
+
+    async def run() -> SpfEvaluation:
+        dns = DnsClient([Nameserver.parse(text) for text in nameserver or []] or None)
+        await dns.ensure_reachable()
+        plan = spf_plan(
+            str(parse_client_ip(ip)), parse_sender(sender), helo.strip(), timestamp=int(time.time())
+        )
+        return await run_plan(plan, Network(dns))
+
+    with user_errors():
+        parse_client_ip(ip)
+        parse_sender(sender)
+        evaluation = asyncio.run(run())
+        if as_json:
+            out.out(json.dumps({"result": evaluation.result.value, "explanation": evaluation.summary()}))
+        else:
+            out.print(f"{evaluation.result.value}: {evaluation.summary()}", markup=False)
 
 
 def main() -> None:

@@ -41,13 +41,16 @@ class Query:
 
     name: str
     rdtype: str
+    dnssec: bool = False
+    """Ask with the DO and CD bits (RFC 4035 §3.2.1, §3.2.2): the answer carries its RRSIGs and denial
+    records, and a validating resolver hands over even data it finds bogus, since mimawari validates."""
 
     @classmethod
-    def of(cls, name: str, rdtype: str) -> Query:
-        return cls(name.rstrip(".").lower(), rdtype.upper())
+    def of(cls, name: str, rdtype: str, *, dnssec: bool = False) -> Query:
+        return cls(name.rstrip(".").lower(), rdtype.upper(), dnssec)
 
     def __str__(self) -> str:
-        return f"{self.name} {self.rdtype}"
+        return f"{self.name or '.'} {self.rdtype}{' +dnssec' if self.dnssec else ''}"
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,17 @@ class DnsAnswer:
     via_tcp: bool = False
     nameserver: str = ""
     detail: str = ""
+    signatures: tuple[str, ...] = ()
+    """For a ``dnssec`` query: the RRSIGs covering the answer RRset (rdata in presentation format; their
+    owner is the last name of ``cname_chain``, or the query name)."""
+    denial: tuple[str, ...] = ()
+    """For a ``dnssec`` query answered NXDOMAIN or NODATA: the authority section's NSEC/NSEC3 records and
+    the RRSIGs covering them, as whole lines (``owner TTL IN NSEC …``)."""
+
+    @property
+    def owner(self) -> str:
+        """The owner name of ``records``: the end of the CNAME chain, or the query name."""
+        return self.cname_chain[-1] if self.cname_chain else self.query.name
 
     @property
     def nxdomain(self) -> bool:

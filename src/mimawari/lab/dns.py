@@ -5,11 +5,18 @@ CNAME chains inside the lab are followed, NXDOMAIN and NODATA carry the zone's S
 non-terminals are NODATA, ``*`` wildcards work, and a UDP reply larger than the client's buffer
 (512 bytes, or its EDNS payload size) is truncated so that the client must retry over TCP.
 Names outside every lab zone get REFUSED; the lab never forwards anything to the internet.
+
+Zones the lab YAML marks ``dnssec`` are signed when the lab is made (``sign_lab_zones``). A query with
+the DO bit then gets the RRSIGs of every RRset it is sent, and NXDOMAIN or NODATA carries the signed NSEC
+records that prove it (RFC 4035 §3.1). A DS query is answered from the parent side of a zone cut (RFC
+4035 §3.1.4.1), as a recursive resolver would. ``trust_anchors`` holds the DS of the lab's top signed
+zones: the lab's stand-in for the root key.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import ipaddress
 import logging
@@ -25,12 +32,13 @@ import dns.name
 import dns.node
 import dns.rcode
 import dns.rdataclass
+import dns.rdataset
 import dns.rdatatype
 import dns.rrset
 import dns.zone
 
 from mimawari.errors import LabError
-from mimawari.lab.zones import Behaviour, LabZones
+from mimawari.lab.zones import Behaviour, LabZones, sign_lab_zones
 from mimawari.observe.dns import Nameserver
 
 log = logging.getLogger(__name__)
@@ -57,8 +65,16 @@ class DnsLab:
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
         self.queries_received = 0
+        signed = sign_lab_zones(zones)
+        self.trust_anchors = signed.trust_anchors
+        """DS records of the lab's top signed zones, for ``Target.trust_anchors`` or ``--trust-anchor``."""
+        self.trust_anchor_text = signed.trust_anchor_text
         # Longest origin first, so a child zone wins over its parent.
-        self._ordered = sorted(zones.zones, key=lambda z: len(z.origin or dns.name.root), reverse=True)
+        self._ordered = sorted(signed.zones, key=lambda z: len(z.origin or dns.name.root), reverse=True)
+        self._nsec_owners = {
+            z.origin: sorted(n for n, node in z.nodes.items() if node.get_rdataset(_IN, dns.rdatatype.NSEC))
+            for z in self._ordered
+        }
 
     @property
     def nameserver(self) -> Nameserver:
@@ -128,17 +144,24 @@ class DnsLab:
         if behaviour is not None:
             reply.set_rcode(dns.rcode.SERVFAIL if behaviour is Behaviour.SERVFAIL else dns.rcode.REFUSED)
             return reply
-        self._resolve(reply, question.name, question.rdtype)
+        dnssec = request.edns >= 0 and bool(request.ednsflags & dns.flags.DO)
+        self._resolve(reply, question.name, question.rdtype, dnssec)
         return reply
 
-    def _zone_for(self, name: dns.name.Name) -> dns.zone.Zone | None:
-        return next((z for z in self._ordered if z.origin is not None and name.is_subdomain(z.origin)), None)
+    def _zone_for(
+        self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType | None = None
+    ) -> dns.zone.Zone | None:
+        holding = [z for z in self._ordered if z.origin is not None and name.is_subdomain(z.origin)]
+        # The DS of a zone lives on the parent side of the cut (RFC 4035 §2.4).
+        if rdtype == dns.rdatatype.DS and len(holding) > 1 and holding[0].origin == name:
+            return holding[1]
+        return holding[0] if holding else None
 
     def _resolve(
-        self, reply: dns.message.Message, name: dns.name.Name, rdtype: dns.rdatatype.RdataType
+        self, reply: dns.message.Message, name: dns.name.Name, rdtype: dns.rdatatype.RdataType, dnssec: bool
     ) -> None:
         for hop in range(MAX_CNAME_HOPS):
-            zone = self._zone_for(name)
+            zone = self._zone_for(name, rdtype)
             if zone is None:
                 if hop == 0:
                     reply.set_rcode(dns.rcode.REFUSED)
@@ -147,23 +170,53 @@ class DnsLab:
             node = zone.get_node(name)
             if node is None:
                 if _has_children(zone, name):  # an empty non-terminal exists: NODATA
-                    _add_soa(reply, zone)
+                    self._deny(reply, zone, name, dnssec)
                     return
                 node = _wildcard(zone, name)
             if node is None:
                 reply.set_rcode(dns.rcode.NXDOMAIN)
-                _add_soa(reply, zone)
+                self._deny(reply, zone, name, dnssec, nxdomain=True)
                 return
-            rdataset = node.get_rdataset(dns.rdataclass.IN, rdtype)
+            rdataset = node.get_rdataset(_IN, rdtype)
             if rdataset is not None:
-                reply.answer.append(dns.rrset.from_rdata_list(name, rdataset.ttl, list(rdataset)))
+                _add_rrset(reply.answer, name, node, rdataset, dnssec)
                 return
-            cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
+            cname = node.get_rdataset(_IN, dns.rdatatype.CNAME)
             if cname is None:
-                _add_soa(reply, zone)
+                self._deny(reply, zone, name, dnssec, node=node)
                 return
-            reply.answer.append(dns.rrset.from_rdata_list(name, cname.ttl, list(cname)))
+            _add_rrset(reply.answer, name, node, cname, dnssec)
             name = next(iter(cname)).target
+
+    def _deny(
+        self,
+        reply: dns.message.Message,
+        zone: dns.zone.Zone,
+        name: dns.name.Name,
+        dnssec: bool,
+        *,
+        node: dns.node.Node | None = None,
+        nxdomain: bool = False,
+    ) -> None:
+        """SOA in the authority section and, with DO in a signed zone, the NSEC proof (RFC 4035 §3.1.3)."""
+        assert zone.origin is not None
+        soa = zone.get_rdataset(zone.origin, dns.rdatatype.SOA)
+        apex = zone.get_node(zone.origin)
+        if soa is not None and apex is not None:
+            _add_rrset(reply.authority, zone.origin, apex, soa, dnssec)
+        owners = self._nsec_owners.get(zone.origin, [])
+        if not dnssec or not owners:
+            return
+        proofs = [name] if node is not None and node.get_rdataset(_IN, dns.rdatatype.NSEC) else []
+        if not proofs:
+            proofs.append(_covering(owners, name))
+            if nxdomain:  # and no wildcard at the closest encloser could have answered instead
+                proofs.append(_covering(owners, dns.name.Name(("*", *_closest_encloser(zone, name).labels))))
+        for owner in dict.fromkeys(proofs):
+            proof_node = zone.get_node(owner)
+            nsec = proof_node.get_rdataset(_IN, dns.rdatatype.NSEC) if proof_node is not None else None
+            if proof_node is not None and nsec is not None:
+                _add_rrset(reply.authority, owner, proof_node, nsec, dnssec)
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -217,6 +270,37 @@ class _UdpProtocol(asyncio.DatagramProtocol):
             self.transport.sendto(reply, addr)
 
 
+_IN = dns.rdataclass.IN
+
+
+def _add_rrset(
+    section: list[dns.rrset.RRset],
+    name: dns.name.Name,
+    node: dns.node.Node,
+    rdataset: dns.rdataset.Rdataset,
+    dnssec: bool,
+) -> None:
+    """``rdataset`` under ``name`` (a wildcard's data takes the query name), with its RRSIGs under DO."""
+    section.append(dns.rrset.from_rdata_list(name, rdataset.ttl, list(rdataset)))
+    rrsigs = node.get_rdataset(_IN, dns.rdatatype.RRSIG, rdataset.rdtype) if dnssec else None
+    if rrsigs is not None:
+        section.append(dns.rrset.from_rdata_list(name, rrsigs.ttl, list(rrsigs)))
+
+
+def _covering(owners: list[dns.name.Name], name: dns.name.Name) -> dns.name.Name:
+    """The NSEC owner just before ``name`` in canonical order (RFC 4034 §6.1); the chain wraps around."""
+    index = bisect.bisect_right(owners, name) - 1
+    return owners[index]
+
+
+def _closest_encloser(zone: dns.zone.Zone, name: dns.name.Name) -> dns.name.Name:
+    assert zone.origin is not None
+    parent = name.parent()
+    while parent != zone.origin and zone.get_node(parent) is None and not _has_children(zone, parent):
+        parent = parent.parent()
+    return parent
+
+
 def _wildcard(zone: dns.zone.Zone, name: dns.name.Name) -> dns.node.Node | None:
     """The wildcard at ``name``'s closest encloser (RFC 4592 §3.3.1), if that encloser has one."""
     parent = name.parent()
@@ -229,10 +313,3 @@ def _wildcard(zone: dns.zone.Zone, name: dns.name.Name) -> dns.node.Node | None:
 
 def _has_children(zone: dns.zone.Zone, name: dns.name.Name) -> bool:
     return any(owner != name and owner.is_subdomain(name) for owner in zone.nodes)
-
-
-def _add_soa(reply: dns.message.Message, zone: dns.zone.Zone) -> None:
-    assert zone.origin is not None
-    soa = zone.get_rdataset(zone.origin, dns.rdatatype.SOA)
-    if soa is not None:
-        reply.authority.append(dns.rrset.from_rdata_list(zone.origin, soa.ttl, list(soa)))

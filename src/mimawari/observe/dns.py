@@ -5,6 +5,11 @@ when the two askers overlap in time) and a semaphore bounding the queries in fli
 to the nameservers in turn over UDP with EDNS (payload 1232, the 2020 DNS flag day value) and is retried
 over TCP when the reply is truncated. SERVFAIL or REFUSED from one server moves on to the next; only when
 every server and attempt is spent does the answer become ``timeout`` (nobody answered) or ``error``.
+
+A ``Query`` with ``dnssec`` set goes out with DO (send the RRSIGs, RFC 4035 §3.2.1) and CD (do not
+validate for us, §3.2.2): mimawari validates itself, and must see a bogus answer to call it bogus rather
+than receive a SERVFAIL. The answer then carries the RRSIGs over its RRset and, when it is NXDOMAIN or
+NODATA, the signed NSEC/NSEC3 records of the authority section.
 """
 
 from __future__ import annotations
@@ -138,7 +143,11 @@ class DnsClient:
     async def _ask(
         self, query: Query, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, server: Nameserver
     ) -> DnsAnswer:
-        request = dns.message.make_query(qname, rdtype, use_edns=0, payload=EDNS_PAYLOAD)
+        request = dns.message.make_query(
+            qname, rdtype, use_edns=0, payload=EDNS_PAYLOAD, want_dnssec=query.dnssec
+        )
+        if query.dnssec:
+            request.flags |= dns.flags.CD
         self.queries_sent += 1
         started = time.monotonic()
         try:
@@ -184,13 +193,37 @@ def _answer_from_reply(
                 ttl=rrset.ttl,
                 cname_chain=tuple(chain),
                 detail=f"{elapsed_ms} ms",
+                signatures=_signatures(reply, name, rdtype) if query.dnssec else (),
             )
         cname = reply.get_rrset(reply.answer, name, dns.rdataclass.IN, dns.rdatatype.CNAME)
         if cname is None:
             break
         name = cname[0].target
         chain.append(name.to_text(omit_final_dot=True).lower())
-    return make(Status.ABSENT, cname_chain=tuple(chain))
+    denial = _denial(reply) if query.dnssec else ()
+    return make(Status.ABSENT, cname_chain=tuple(chain), denial=denial)
+
+
+def _signatures(
+    reply: dns.message.Message, name: dns.name.Name, rdtype: dns.rdatatype.RdataType
+) -> tuple[str, ...]:
+    rrsigs = reply.get_rrset(reply.answer, name, dns.rdataclass.IN, dns.rdatatype.RRSIG, covers=rdtype)
+    return tuple(sorted(r.to_text() for r in rrsigs)) if rrsigs is not None else ()
+
+
+DENIAL_TYPES = (dns.rdatatype.NSEC, dns.rdatatype.NSEC3)
+
+
+def _denial(reply: dns.message.Message) -> tuple[str, ...]:
+    """The authority section's NSEC/NSEC3 records and their RRSIGs, one zone-file line each."""
+    lines = [
+        line
+        for rrset in reply.authority
+        if rrset.rdtype in DENIAL_TYPES
+        or (rrset.rdtype == dns.rdatatype.RRSIG and rrset.covers in DENIAL_TYPES)
+        for line in rrset.to_text().splitlines()
+    ]
+    return tuple(sorted(lines))
 
 
 def _describe(exc: BaseException) -> str:

@@ -4,11 +4,18 @@ The plan has already resolved the host through the scan's DNS and names the addr
 server name and the Host header come from the URL, so certificates are checked against the real name.
 Redirects are never followed (RFC 8461 §3.3), bodies are capped, the environment's proxies are ignored,
 and the trust store is the system's (``SSL_CERT_FILE`` is honoured) or ``ca_file``.
+
+The lab runs one HTTPS listener on loopback for hosts whose DNS records hold documentation addresses
+(203.0.113.0/24 …). Two injections make that work without touching the plan or the snapshot:
+``address_map`` says where to really connect for an address the plan chose, and ``port_map`` where
+for a port. The scope is checked against the plan's address, before mapping, so the rule a scan applies
+is the rule it would apply on the internet (the lab's scope admits documentation prefixes).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections.abc import Mapping
 
@@ -28,6 +35,7 @@ class HttpClient:
         scope: Scope | None = None,
         ca_file: str | None = None,
         port_map: Mapping[int, int] | None = None,
+        address_map: Mapping[str, str] | None = None,
         timeout: float = 5.0,
         max_body: int = MAX_BODY,
         concurrency: int = 32,
@@ -35,6 +43,8 @@ class HttpClient:
         self.scope = scope or Scope()
         self.port_map = dict(port_map or {})
         """Where the lab really listens: ``{443: 40123}`` sends https:// fetches to port 40123."""
+        self.address_map = dict(address_map or {})
+        """Where to connect for an address: ``{"203.0.113.10": "127.0.0.1"}``; unmapped ones as they are."""
         self.timeout = timeout
         self.max_body = max_body
         self._tls = ssl.create_default_context(cafile=ca_file)
@@ -59,7 +69,8 @@ class HttpClient:
         if url.scheme not in ("http", "https") or not url.host:
             return HttpResponse(request, Status.ERROR, detail=f"not an http(s) URL: {request.url}")
         port = url.port or (443 if url.scheme == "https" else 80)
-        direct = url.copy_with(host=request.address, port=self.port_map.get(port, port))
+        address = self.address_map.get(request.address, request.address)
+        direct = url.copy_with(host=address, port=self.port_map.get(port, port))
         headers = {"Host": url.netloc.decode("ascii"), "User-Agent": "mimawari"}
         try:
             async with (
@@ -91,8 +102,12 @@ class HttpClient:
             return HttpResponse(request, Status.ERROR, detail=_describe(exc))
 
 
+_SSL_LOCATION = re.compile(r"\s*\(_ssl\.c:\d+\)")
+
+
 def _describe(exc: BaseException) -> str:
+    """One line for evidence: ``certificate verify failed: certificate has expired``, not a traceback."""
     text = str(exc) or type(exc).__name__
     if "CERTIFICATE_VERIFY_FAILED" in text:
-        text = "certificate verify failed: " + text.split("certificate verify failed:")[-1].strip(" ()")
-    return text.splitlines()[0]
+        text = "certificate verify failed: " + text.split("certificate verify failed:")[-1].lstrip()
+    return _SSL_LOCATION.sub("", text.splitlines()[0]).strip()

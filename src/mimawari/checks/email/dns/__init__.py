@@ -1,8 +1,11 @@
 """Email posture, DNS category: one subpackage per protocol, each listing its checks in ``CHECKS``."""
 
+from typing import Any
+
+from mimawari.check import Check
 from mimawari.checks.email.dns import bimi, caa, dane, dkim, dmarc, dnssec, mta_sts, mx, ns, spf, tlsrpt
 
-CHECKS = (
+CHECKS: tuple[Check[Any], ...] = (
     *dmarc.CHECKS,
     *spf.CHECKS,
     *dkim.CHECKS,

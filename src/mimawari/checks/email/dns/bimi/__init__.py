@@ -1,7 +1,5 @@
-"""Email posture, DNS category: bimi checks, one module each."""
+"""Email posture, DNS category: BIMI checks, one module each."""
 
-from typing import Any
+from mimawari.checks.email.dns.bimi import certificate, dmarc, logo, record
 
-from mimawari.check import Check
-
-CHECKS: tuple[Check[Any], ...] = ()
+CHECKS = (record.CHECK, dmarc.CHECK, logo.CHECK, certificate.CHECK)

@@ -1,7 +1,5 @@
-"""Email posture, DNS category: dane checks, one module each."""
+"""Email posture, DNS category: DANE (RFC 7672) checks, one module each."""
 
-from typing import Any
+from mimawari.checks.email.dns.dane import tlsa, usable
 
-from mimawari.check import Check
-
-CHECKS: tuple[Check[Any], ...] = ()
+CHECKS = (tlsa.CHECK, usable.CHECK)

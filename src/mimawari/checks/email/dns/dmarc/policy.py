@@ -8,9 +8,8 @@ computed by evaluating the fixed record, so the two can never disagree.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from mimawari.check import Check
+from mimawari.checks.email.dns.dmarc.common import lookup_evidence, zone_line
 from mimawari.model import (
     AfterFix,
     Category,
@@ -125,7 +124,7 @@ SEVERITY = {Grade.B: Severity.LOW, Grade.C: Severity.MEDIUM}
 
 
 def evaluate(observation: DmarcObservation) -> Verdict:
-    evidence = tuple(Evidence(str(answer.query), answer.describe()) for answer in observation.lookups)
+    evidence = lookup_evidence(observation) + discovery_evidence(observation)
     if observation.status in (Status.TIMEOUT, Status.ERROR):
         failed = observation.lookups[-1]
         summary = UNKNOWN.format(name=failed.query.name, outcome=failed.outcome)
@@ -134,46 +133,61 @@ def evaluate(observation: DmarcObservation) -> Verdict:
         names = " / ".join(
             f"_dmarc.{name}" for name in dict.fromkeys((observation.domain, observation.org_domain))
         )
+        evidence += tuple(Evidence(f"{name} TXT (ignored: bad v=)", v) for name, v in observation.ignored)
         starter = f"v=DMARC1; p=none; rua=mailto:dmarc-reports@{observation.org_domain}"
         return _verdict(
             observation,
             Grade.E,
             ABSENT.format(names=names, domain=observation.domain),
             evidence,
-            Fix(FIX_PUBLISH, _zone_line(f"_dmarc.{observation.org_domain}", starter)),
+            Fix(FIX_PUBLISH, zone_line(f"_dmarc.{observation.org_domain}", starter)),
             starter,
         )
     location = observation.location
-    if len(observation.records) > 1:
+    if len(observation.records) > 1 or observation.record is None:
         summary = MULTIPLE.format(count=len(observation.records), location=location)
-        fix = Fix(FIX_KEEP_ONE.format(location=location), _zone_line(location, observation.records[0]))
+        fix = Fix(FIX_KEEP_ONE.format(location=location), zone_line(location, observation.records[0]))
         return _verdict(observation, Grade.E, summary, evidence, fix, observation.records[0])
-    record = parse_dmarc(observation.records[0])
+    record = observation.record
     if observation.inherited:
         evidence += (
             Evidence("policy source", f"{location} (organisational domain {observation.org_domain})"),
         )
     policy = record.effective_policy(subdomain=observation.inherited)
     if policy is None:
-        fixed = _rebuild(record, p="none")
+        fixed = record.rebuilt(p=record.policy("p") or "none")
         summary = INVALID.format(location=location, problems="; ".join(record.problems))
         return _verdict(
-            observation, Grade.E, summary, evidence, Fix(FIX_REPLACE, _zone_line(location, fixed)), fixed
+            observation, Grade.E, summary, evidence, Fix(FIX_REPLACE, zone_line(location, fixed)), fixed
         )
     tag = "sp" if observation.inherited and record.tag("sp") is not None else "p"
     full_grade = {Policy.REJECT: Grade.A, Policy.QUARANTINE: Grade.B, Policy.NONE: Grade.C}[policy]
     partial = _partial_enforcement(record, policy)
     if partial:
-        fixed = _rebuild(record, pct=None, t=None)
+        fixed = record.rebuilt(pct=None, t=None)
         summary = PARTIAL.format(policy=policy.value, how=partial)
-        fix = Fix(FIX_FULL.format(how=partial), _zone_line(location, fixed))
+        fix = Fix(FIX_FULL.format(how=partial), zone_line(location, fixed))
         return _verdict(observation, full_grade.lowered(), summary, evidence, fix, fixed)
     if policy is Policy.REJECT:
         return Verdict(Grade.A, ENFORCED[policy], evidence)
     stronger = Policy.QUARANTINE if policy is Policy.NONE else Policy.REJECT
-    fixed = _rebuild(record, **{tag: stronger.value})
-    fix = Fix(FIX_RAISE[policy].format(tag=tag), _zone_line(location, fixed))
+    fixed = record.rebuilt(**{tag: stronger.value})
+    fix = Fix(FIX_RAISE[policy].format(tag=tag), zone_line(location, fixed))
     return _verdict(observation, full_grade, ENFORCED[policy], evidence, fix, fixed)
+
+
+def discovery_evidence(observation: DmarcObservation) -> tuple[Evidence, ...]:
+    """What RFC 9989 receivers find, when it is not what RFC 7489 receivers find."""
+    walk = observation.tree_walk
+    if walk is None or observation.discovery_agrees is not False:
+        return ()
+    found = f"_dmarc.{walk.policy_domain}" if walk.policy_domain else "no record"
+    return (
+        Evidence(
+            "RFC 9989 tree walk (differs from RFC 7489)",
+            f"policy record: {found}; organisational domain: {walk.org_domain}",
+        ),
+    )
 
 
 def _verdict(
@@ -185,8 +199,7 @@ def _verdict(
     fixed_record: str,
 ) -> Verdict:
     """A failing verdict whose after-fix grade is the grade of the fixed record, evaluated for real."""
-    location = observation.location or f"_dmarc.{observation.org_domain}"
-    after = evaluate(replace(observation, status=Status.PRESENT, location=location, records=(fixed_record,)))
+    after = evaluate(observation.with_record(fixed_record))
     policy = parse_dmarc(fixed_record).effective_policy(subdomain=observation.inherited)
     return Verdict(grade, summary, evidence, fix, AfterFix(after.grade, EFFECT[policy]), SEVERITY.get(grade))
 
@@ -198,27 +211,9 @@ def _partial_enforcement(record: DmarcRecord, policy: Policy) -> str:
     parts = []
     if record.pct is not None and record.pct < 100:
         parts.append(f"pct={record.pct}")
-    if (record.tag("t") or "").lower() == "y":
+    if record.testing:
         parts.append("t=y")
     return ", ".join(parts)
-
-
-def _rebuild(record: DmarcRecord, **changes: str | None) -> str:
-    """A clean record: ``v=DMARC1`` first, the valid tags kept in order, ``changes`` applied."""
-    tags = {key: value for key, value in record.tags if key != "v"}
-    if record.policy("p") is None:
-        tags.pop("p", None)
-    for key, value in changes.items():
-        if value is None:
-            tags.pop(key, None)
-        else:
-            tags[key] = value
-    ordered = {"p": tags.pop("p", "none"), **tags}
-    return "; ".join(["v=DMARC1", *(f"{key}={value}" for key, value in ordered.items())])
-
-
-def _zone_line(owner: str, record: str) -> str:
-    return f'{owner}. IN TXT "{record}"'
 
 
 CHECK = Check(

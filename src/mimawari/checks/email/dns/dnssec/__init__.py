@@ -1,7 +1,5 @@
-"""Email posture, DNS category: dnssec checks, one module each."""
+"""Email posture, DNS category: DNSSEC checks, one module each."""
 
-from typing import Any
+from mimawari.checks.email.dns.dnssec import algorithms, ds, mx, status
 
-from mimawari.check import Check
-
-CHECKS: tuple[Check[Any], ...] = ()
+CHECKS = (status.CHECK, ds.CHECK, algorithms.CHECK, mx.CHECK)

@@ -1,7 +1,5 @@
-"""Email posture, DNS category: mta_sts checks, one module each."""
+"""Email posture, DNS category: MTA-STS checks (RFC 8461), one module each."""
 
-from typing import Any
+from mimawari.checks.email.dns.mta_sts import mx_coverage, policy, policy_fetch, record
 
-from mimawari.check import Check
-
-CHECKS: tuple[Check[Any], ...] = ()
+CHECKS = (record.CHECK, policy_fetch.CHECK, policy.CHECK, mx_coverage.CHECK)

@@ -1,7 +1,27 @@
-"""Email posture, DNS category: spf checks, one module each."""
+"""Email posture, DNS category: SPF checks (RFC 7208), one module each."""
 
-from typing import Any
+from mimawari.checks.email.dns.spf import (
+    all_qualifier,
+    include_targets,
+    lookup_limit,
+    present,
+    ptr,
+    record_size,
+    single,
+    spf_rr,
+    syntax,
+    void_lookups,
+)
 
-from mimawari.check import Check
-
-CHECKS: tuple[Check[Any], ...] = ()
+CHECKS = (
+    present.CHECK,
+    single.CHECK,
+    syntax.CHECK,
+    all_qualifier.CHECK,
+    lookup_limit.CHECK,
+    void_lookups.CHECK,
+    include_targets.CHECK,
+    ptr.CHECK,
+    record_size.CHECK,
+    spf_rr.CHECK,
+)

@@ -1,7 +1,5 @@
-"""Email posture, DNS category: tlsrpt checks, one module each."""
+"""Email posture, DNS category: TLS-RPT checks (RFC 8460), one module each."""
 
-from typing import Any
+from mimawari.checks.email.dns.tlsrpt import record
 
-from mimawari.check import Check
-
-CHECKS: tuple[Check[Any], ...] = ()
+CHECKS = (record.CHECK,)

@@ -1,0 +1,120 @@
+"""The whole lab from one YAML document: authoritative DNS and HTTPS together, and a scan network for it.
+
+Lab zones give "public" hosts documentation addresses (RFC 5737 / RFC 3849: 192.0.2.0/24,
+198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32), as a real organisation's records would give public
+ones, while the lab's HTTPS server listens on one loopback address. ``Lab.network()`` bridges the two
+without changing what a scan sees: plans resolve names through the lab DNS and choose an address as
+always; the HTTP client checks that address against ``LabScope`` (documentation prefixes and loopback
+allowed, private networks still refused, as on the internet), then connects to the lab listener in its
+place (``address_map``) and on the lab's port (``port_map``). Snapshots keep the documentation address.
+
+    async with Lab.from_yaml(text) as lab:
+        reports = await scan_domains(["kuroneko.example"], lab.network())
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from types import TracebackType
+
+import dns.rdatatype
+import yaml
+
+from mimawari.errors import ZoneError
+from mimawari.lab.dns import DnsLab
+from mimawari.lab.web import HttpsSites, WebLab, sites_from_document
+from mimawari.lab.zones import LabZones, zones_from_yaml
+from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, Scope
+
+DOCUMENTATION_PREFIXES = tuple(
+    ipaddress.ip_network(prefix)
+    for prefix in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
+
+
+@dataclass(frozen=True)
+class LabScope(Scope):
+    """The scope of a lab scan: loopback and the documentation prefixes the lab's records use."""
+
+    allow_loopback: bool = True
+
+    def refusal(self, address: str) -> str | None:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return super().refusal(address)
+        if any(ip.version == net.version and ip in net for net in DOCUMENTATION_PREFIXES):
+            return None
+        return super().refusal(address)
+
+
+class Lab:
+    """Lab DNS and lab HTTPS as one async context manager."""
+
+    def __init__(self, zones: LabZones, sites: HttpsSites | None = None, *, host: str = "127.0.0.1") -> None:
+        self.zones = zones
+        self.dns = DnsLab(zones, host=host)
+        self.web = WebLab(sites or HttpsSites(), host=host)
+
+    @classmethod
+    def from_yaml(cls, text: str, *, host: str = "127.0.0.1") -> Lab:
+        """A lab from one YAML document holding ``zones:`` (and ``behaviour:``) and ``https:``."""
+        try:
+            document = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise ZoneError(f"lab YAML: {str(exc).splitlines()[0]}") from None
+        if not isinstance(document, dict):
+            raise ZoneError("lab YAML: expected a mapping")
+        return cls(zones_from_yaml(text), sites_from_document(document), host=host)
+
+    async def __aenter__(self) -> Lab:
+        await self.dns.start()
+        try:
+            await self.web.start()
+        except BaseException:
+            await self.dns.stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self.web.stop()
+        finally:
+            await self.dns.stop()
+
+    @property
+    def nameserver(self) -> Nameserver:
+        return self.dns.nameserver
+
+    @property
+    def https_port(self) -> int:
+        return self.web.port
+
+    @property
+    def ca_file(self) -> str:
+        return self.web.ca_file
+
+    def address_map(self) -> dict[str, str]:
+        """Every A and AAAA address in the lab's zones, mapped to the lab's HTTPS listener."""
+        addresses: dict[str, str] = {}
+        for zone in self.zones.zones:
+            for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+                for _name, _ttl, rdata in zone.iterate_rdatas(rdtype):
+                    addresses[str(ipaddress.ip_address(rdata.to_text()))] = self.web.host
+        return addresses
+
+    def network(self, *, timeout: float = 1.0, attempts: int = 2, http_timeout: float = 5.0) -> Network:
+        """A scan network for this lab: its DNS server, its CA, its HTTPS listener, ``LabScope``."""
+        return Network(
+            DnsClient([self.nameserver], timeout=timeout, attempts=attempts),
+            HttpClient(
+                scope=LabScope(),
+                ca_file=self.ca_file,
+                port_map={443: self.https_port},
+                address_map=self.address_map(),
+                timeout=http_timeout,
+            ),
+        )
