@@ -139,3 +139,52 @@ async def test_lab_up_with_bad_zone_file_is_one_line(tmp_path: Path) -> None:
     code, _, err = await run("lab", "up", "--zone", str(zone))
     assert code == 2
     assert_one_line_error(err, "lab YAML")
+
+
+async def test_scan_a_running_demo_lab_from_another_process(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "mimawari",
+        "lab",
+        "up",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "400", "TMPDIR": str(tmp_path)},
+    )
+    assert process.stdout is not None
+    lines = [(await asyncio.wait_for(process.stdout.readline(), 30)).decode() for _ in range(4)]
+    connection = lines[3].split("--lab ")[1].strip()
+    assert connection.startswith(str(tmp_path))
+    # The group company is configured right: DNSSEC with the lab's anchor, MTA-STS over HTTPS, DKIM...
+    code, out, err = await run("scan", "kuroneko-group.example", "--lab", connection, "--format", "json")
+    assert (code, err) == (0, "")
+    grades = {f["check_id"]: f["grade"] for f in json.loads(out)["domains"][0]["findings"]}
+    assert set(grades.values()) <= {"A", "N/A"}, grades
+    assert grades["dns.dnssec.status"] == "A"
+    assert grades["email.mta_sts.policy_fetch"] == "A"
+    process.send_signal(signal.SIGINT)
+    assert await asyncio.wait_for(process.wait(), 30) == 0
+    assert not Path(connection).exists()  # the connection file goes with the lab
+
+
+async def test_lab_option_conflicts_and_bad_files_are_one_line(tmp_path: Path) -> None:
+    code, _, err = await run("scan", "example.test", "--lab", "x.json", "--nameserver", "127.0.0.1")
+    assert code == 2
+    assert_one_line_error(err, "--lab already says")
+    bogus = tmp_path / "lab.json"
+    bogus.write_text("{}")
+    code, _, err = await run("scan", "example.test", "--lab", str(bogus))
+    assert code == 2
+    assert_one_line_error(err, "not a lab connection file")
+
+
+async def test_demo_condenses_passing_checks_unless_all() -> None:
+    code, out, _ = await run("demo", "--lang", "ja")
+    assert code == 0
+    assert "件の検査に合格" in out
+    assert "DMARC ポリシー" in out
+    code, full, _ = await run("demo", "--all")
+    assert code == 0
+    assert "checks pass" not in full
+    assert full.count("\n") > out.count("\n")

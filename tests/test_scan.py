@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mimawari.errors import InvalidDomainError, NameserverUnreachableError
-from mimawari.lab import DnsLab, demo_targets, demo_zones, zones_from_yaml
+from mimawari.lab import DnsLab, demo_lab, demo_targets, zones_from_yaml
 from mimawari.lookup import DnsAnswer, Query, Snapshot
 from mimawari.model import Grade, Status
 from mimawari.observe import Nameserver
@@ -29,24 +29,24 @@ EXPECTED = {
 
 
 async def test_demo_organisation_end_to_end() -> None:
-    async with DnsLab(demo_zones()) as lab:
-        reports = await scan_domains(demo_targets(), lab_network(lab.nameserver))
+    async with demo_lab() as lab:
+        reports = await scan_domains(demo_targets(), lab.network())
     assert {r.domain: policy_grade(r) for r in reports} == EXPECTED
     legacy = next(r for r in reports if r.domain == "kuroneko-legacy.example")
     assert legacy.observations["dmarc"].status is Status.TIMEOUT
 
 
 async def test_recorded_snapshot_replays_to_the_same_findings() -> None:
-    async with DnsLab(demo_zones()) as lab:
-        reports = await scan_domains(demo_targets(), lab_network(lab.nameserver))
+    async with demo_lab() as lab:
+        reports = await scan_domains(demo_targets(), lab.network())
     for report in reports:
         snapshot = from_json(Snapshot, to_json(report.snapshot))
         assert evaluate_snapshot(snapshot).findings == report.findings
 
 
 async def test_patched_snapshot_changes_the_grade() -> None:
-    async with DnsLab(demo_zones()) as lab:
-        (report,) = await scan_domains(["kuroneko.example"], lab_network(lab.nameserver))
+    async with demo_lab() as lab:
+        (report,) = await scan_domains(["kuroneko.example"], lab.network())
     query = Query.of("_dmarc.kuroneko.example", "TXT")
     assert report.snapshot.answer(query) is not None
     patched = report.snapshot.patched(DnsAnswer(query, Status.PRESENT, "NOERROR", ('"v=DMARC1; p=reject"',)))

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,8 +21,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from mimawari import __version__
-from mimawari.errors import MimawariError
-from mimawari.lab import DnsLab, LabZones, demo_targets, demo_zones, load_zone_file
+from mimawari.errors import InputError, MimawariError
+from mimawari.lab import demo_lab, demo_targets, load_lab_files, read_lab_connection
 from mimawari.model import Lang, Target
 from mimawari.observations.spf_eval import SpfEvaluation, parse_client_ip, parse_sender, spf_plan
 from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, Scope, run_plan
@@ -28,6 +30,7 @@ from mimawari.options import parse_port_map, read_trust_anchors
 from mimawari.report import json as json_report
 from mimawari.report import terminal
 from mimawari.scan import DomainReport, scan_domains
+from mimawari.serial import to_json
 
 app = typer.Typer(
     help="mimawari (見回り): outside-in security posture ratings you can explain.",
@@ -79,6 +82,11 @@ PortMapOption = Annotated[
     list[str] | None,
     typer.Option(help="Connect to PORT=OTHER instead of PORT (a lab on unprivileged ports); repeatable."),
 ]
+LabOption = Annotated[
+    str | None,
+    typer.Option("--lab", help="Scan a running lab: the connection file 'mimawari lab up' printed."),
+]
+AllOption = Annotated[bool, typer.Option("--all", help="Show passing and not-applicable checks in full too.")]
 AllowPrivateOption = Annotated[
     bool,
     typer.Option(
@@ -119,11 +127,13 @@ def _lang(lang: Language) -> Lang:
     return "ja" if lang is Language.JA else "en"
 
 
-def _print(reports: Sequence[DomainReport], output_format: OutputFormat, lang: Lang) -> None:
+def _print(
+    reports: Sequence[DomainReport], output_format: OutputFormat, lang: Lang, show_passing: bool = False
+) -> None:
     if output_format is OutputFormat.JSON:
         out.out(json_report.render(reports), end="")
     else:
-        terminal.render(out, reports, lang)
+        terminal.render(out, reports, lang, show_passing=show_passing)
 
 
 async def _scan_with_progress(targets: Sequence[Target], network: Network, show: bool) -> list[DomainReport]:
@@ -152,41 +162,55 @@ def scan(
     ca_file: CaFileOption = None,
     port_map: PortMapOption = None,
     allow_private: AllowPrivateOption = False,
+    lab: LabOption = None,
+    show_all: AllOption = False,
 ) -> None:
     """Scan domains and print their findings."""
     with user_errors():
-        servers = [Nameserver.parse(text) for text in nameserver or []]
         anchors = read_trust_anchors(trust_anchor) if trust_anchor else ()
+        if lab is not None:
+            if nameserver or ca_file or port_map:
+                raise InputError("--lab already says which nameserver, CA and ports to use")
+            connection = read_lab_connection(lab)
+            network = connection.network(timeout=timeout, attempts=attempts)
+            anchors = anchors or connection.trust_anchors
+        else:
+            network = Network(
+                DnsClient(
+                    [Nameserver.parse(text) for text in nameserver or []] or None,
+                    timeout=timeout,
+                    attempts=attempts,
+                ),
+                HttpClient(
+                    scope=Scope(allow_loopback=allow_private, allow_private=allow_private),
+                    ca_file=ca_file,
+                    port_map=parse_port_map(port_map or []),
+                ),
+            )
         targets = [Target(d, tuple(dkim_selector or ()), anchors) for d in domains]
-        network = Network(
-            DnsClient(servers or None, timeout=timeout, attempts=attempts),
-            HttpClient(
-                scope=Scope(allow_loopback=allow_private, allow_private=allow_private),
-                ca_file=ca_file,
-                port_map=parse_port_map(port_map or []),
-            ),
-        )
         show = err.is_terminal and output_format is OutputFormat.TEXT
         reports = asyncio.run(_scan_with_progress(targets, network, show))
-        _print(reports, output_format, _lang(lang))
+        _print(reports, output_format, _lang(lang), show_all)
 
 
 @app.command()
-def demo(output_format: FormatOption = OutputFormat.TEXT, lang: LangOption = Language.EN) -> None:
+def demo(
+    output_format: FormatOption = OutputFormat.TEXT,
+    lang: LangOption = Language.EN,
+    show_all: AllOption = False,
+) -> None:
     """Start the lab with the demo organisation, scan it, print the result."""
 
     async def run() -> list[DomainReport]:
-        async with DnsLab(demo_zones()) as lab:
+        async with demo_lab() as lab:
             if output_format is OutputFormat.TEXT:
                 out.print(f"demo: Kuroneko Trading (黒猫商事), lab DNS on {lab.nameserver}", style="dim")
-            network = Network(
-                DnsClient([lab.nameserver], timeout=1.0, attempts=1),
-                HttpClient(scope=Scope(allow_loopback=True)),
-            )
-            return await scan_domains(demo_targets(), network)
+            anchors = lab.connection().trust_anchors
+            targets = [Target(domain, trust_anchors=anchors) for domain in demo_targets()]
+            return await scan_domains(targets, lab.network(timeout=1.0, attempts=1))
 
     with user_errors():
-        _print(asyncio.run(run()), output_format, _lang(lang))
+        _print(asyncio.run(run()), output_format, _lang(lang), show_all)
 
 
 @lab_app.command("up")
@@ -199,15 +223,21 @@ def lab_up(
         int, typer.Option(help="Port for UDP and TCP; 0 picks a free one.", min=0, max=65535)
     ] = 0,
 ) -> None:
-    """Serve lab zones over DNS until interrupted."""
+    """Serve lab zones (DNS) and sites (HTTPS) until interrupted."""
 
     async def run() -> None:
-        zones = sum((load_zone_file(path) for path in zone), LabZones(())) if zone else demo_zones()
-        async with DnsLab(zones, host=host, port=port) as lab:
-            out.print(f"nameserver {lab.nameserver}")
-            out.print(f"zones: {', '.join(zones.origins)}", style="dim")
-            out.print(f"try: mimawari scan {zones.origins[0]} --nameserver {lab.nameserver}", style="dim")
-            await lab.serve_forever()
+        lab = load_lab_files(zone, host=host, dns_port=port) if zone else demo_lab(dns_port=port)
+        async with lab:
+            connection_file = Path(tempfile.gettempdir()) / f"mimawari-lab-{lab.nameserver.port}.json"
+            connection_file.write_text(to_json(lab.connection(), indent=2), encoding="utf-8")
+            try:
+                out.print(f"nameserver {lab.nameserver}")
+                out.print(f"https 127.0.0.1:{lab.https_port} (CA: {lab.ca_file})", style="dim")
+                out.print(f"zones: {', '.join(lab.zones.origins)}", style="dim")
+                out.print(f"try: mimawari scan {lab.zones.origins[-1]} --lab {connection_file}", style="dim")
+                await lab.dns.serve_forever()
+            finally:
+                connection_file.unlink(missing_ok=True)
 
     try:
         with user_errors():

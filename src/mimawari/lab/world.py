@@ -15,17 +15,19 @@ place (``address_map``) and on the lab's port (``port_map``). Snapshots keep the
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
 import dns.rdatatype
 import yaml
 
-from mimawari.errors import ZoneError
+from mimawari.errors import InputError, ZoneError
 from mimawari.lab.dns import DnsLab
 from mimawari.lab.web import HttpsSites, WebLab, sites_from_document
-from mimawari.lab.zones import LabZones, zones_from_yaml
+from mimawari.lab.zones import LabZones, load_zone_file, zones_from_yaml
 from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, Scope
+from mimawari.serial import from_json
 
 DOCUMENTATION_PREFIXES = tuple(
     ipaddress.ip_network(prefix)
@@ -52,13 +54,15 @@ class LabScope(Scope):
 class Lab:
     """Lab DNS and lab HTTPS as one async context manager."""
 
-    def __init__(self, zones: LabZones, sites: HttpsSites | None = None, *, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, zones: LabZones, sites: HttpsSites | None = None, *, host: str = "127.0.0.1", dns_port: int = 0
+    ) -> None:
         self.zones = zones
-        self.dns = DnsLab(zones, host=host)
+        self.dns = DnsLab(zones, host=host, port=dns_port)
         self.web = WebLab(sites or HttpsSites(), host=host)
 
     @classmethod
-    def from_yaml(cls, text: str, *, host: str = "127.0.0.1") -> Lab:
+    def from_yaml(cls, text: str, *, host: str = "127.0.0.1", dns_port: int = 0) -> Lab:
         """A lab from one YAML document holding ``zones:`` (and ``behaviour:``) and ``https:``."""
         try:
             document = yaml.safe_load(text) or {}
@@ -66,7 +70,7 @@ class Lab:
             raise ZoneError(f"lab YAML: {str(exc).splitlines()[0]}") from None
         if not isinstance(document, dict):
             raise ZoneError("lab YAML: expected a mapping")
-        return cls(zones_from_yaml(text), sites_from_document(document), host=host)
+        return cls(zones_from_yaml(text), sites_from_document(document), host=host, dns_port=dns_port)
 
     async def __aenter__(self) -> Lab:
         await self.dns.start()
@@ -106,15 +110,70 @@ class Lab:
                     addresses[str(ipaddress.ip_address(rdata.to_text()))] = self.web.host
         return addresses
 
+    def connection(self) -> LabConnection:
+        """What a scan needs to reach this lab, also from another process (see ``mimawari lab up``)."""
+        return LabConnection(
+            nameserver=str(self.nameserver),
+            https_port=self.https_port,
+            ca_file=self.ca_file,
+            address_map=self.address_map(),
+            trust_anchors=tuple(self.dns.trust_anchors),
+        )
+
     def network(self, *, timeout: float = 1.0, attempts: int = 2, http_timeout: float = 5.0) -> Network:
         """A scan network for this lab: its DNS server, its CA, its HTTPS listener, ``LabScope``."""
+        return self.connection().network(timeout=timeout, attempts=attempts, http_timeout=http_timeout)
+
+
+@dataclass(frozen=True)
+class LabConnection:
+    """How to reach a running lab: written by ``mimawari lab up``, read by ``mimawari scan --lab``."""
+
+    nameserver: str
+    https_port: int
+    ca_file: str
+    address_map: dict[str, str]
+    trust_anchors: tuple[str, ...] = ()
+
+    def network(self, *, timeout: float = 1.0, attempts: int = 2, http_timeout: float = 5.0) -> Network:
         return Network(
-            DnsClient([self.nameserver], timeout=timeout, attempts=attempts),
+            DnsClient([Nameserver.parse(self.nameserver)], timeout=timeout, attempts=attempts),
             HttpClient(
                 scope=LabScope(),
                 ca_file=self.ca_file,
                 port_map={443: self.https_port},
-                address_map=self.address_map(),
+                address_map=self.address_map,
                 timeout=http_timeout,
             ),
         )
+
+
+def read_lab_connection(path: str) -> LabConnection:
+    """A connection file written by ``mimawari lab up``; ``InputError`` in one line when unusable."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return from_json(LabConnection, handle.read())
+    except OSError as exc:
+        raise InputError(f"cannot read lab connection file {path}: {exc.strerror}") from None
+    except ValueError:
+        raise InputError(f"{path} is not a lab connection file written by 'mimawari lab up'") from None
+
+
+def load_lab_files(paths: Sequence[str], *, host: str = "127.0.0.1", dns_port: int = 0) -> Lab:
+    """A lab from zone files and lab YAML files (whose ``https:`` sites are served too)."""
+    zones, sites = LabZones(()), HttpsSites()
+    for path in paths:
+        if path.endswith((".yaml", ".yml")):
+            part = Lab.from_yaml(_read(path), host=host)
+            zones, sites = zones + part.zones, sites + part.web.sites
+        else:
+            zones = zones + load_zone_file(path)
+    return Lab(zones, sites, host=host, dns_port=dns_port)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise ZoneError(f"cannot read lab file {path}: {exc.strerror}") from None

@@ -27,6 +27,10 @@ LABELS = {
     "after": Text("after fix", "対処後"),
 }
 INSUFFICIENT = Text("insufficient data", "データ不足")
+PASSING = Text(
+    "{passed} checks pass, {na} not applicable (--all shows them)",
+    "{passed} 件の検査に合格、{na} 件は対象外（--all で表示）",
+)
 
 
 def render_finding(console: Console, finding: Finding, lang: Lang) -> None:
@@ -51,7 +55,8 @@ def render_finding(console: Console, finding: Finding, lang: Lang) -> None:
     console.print(rows)
     if finding.fix is not None and finding.fix.snippet:
         # Soft-wrapped so that copying it from the terminal gives the record in one piece.
-        console.print(" " * 15 + finding.fix.snippet, style="bold cyan", soft_wrap=True, markup=False)
+        for line in finding.fix.snippet.splitlines():
+            console.print(" " * 15 + line, style="bold cyan", soft_wrap=True, markup=False)
     if finding.after_fix is not None:
         after, rows = finding.after_fix, _grid()
         effect = RichText.assemble(
@@ -69,11 +74,21 @@ def _grid() -> Table:
     return grid
 
 
-def render(console: Console, reports: Sequence[DomainReport], lang: Lang = "en") -> None:
+def render(
+    console: Console, reports: Sequence[DomainReport], lang: Lang = "en", *, show_passing: bool = False
+) -> None:
+    """Every finding that needs attention in full, worst first; passing ones in full or as one line."""
     for report in reports:
         console.rule(RichText(report.domain, style="bold"), align="left")
+        passing = [f for f in report.findings if f.grade.passing]
         for finding in sorted(report.findings, key=_worst_first):
-            render_finding(console, finding, lang)
+            if show_passing or not finding.grade.passing:
+                render_finding(console, finding, lang)
+        if passing and not show_passing:
+            counts = PASSING.format(
+                passed=sum(f.grade is Grade.A for f in passing), na=sum(f.grade is Grade.NA for f in passing)
+            )
+            console.print(RichText(f" ✓   {counts.get(lang)}", style="green"))
         console.print()
 
 
