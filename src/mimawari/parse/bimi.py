@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, ObjectIdentifier
 
+from mimawari.parse.taglist import TagProblem, split_tag_list
+
 _VERSION = re.compile(r"^v\s*=\s*BIMI1\s*(;|$)")
 SVG_NS = "{http://www.w3.org/2000/svg}"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -94,20 +96,15 @@ def https_url_problem(url: str, tag: str) -> str | None:
 
 
 def parse_bimi(text: str) -> BimiRecord:
-    tags: list[tuple[str, str]] = []
+    tag_list = split_tag_list(text, fold_case=True)
+    tags = tag_list.tags
     problems: list[str] = []
-    for part in text.split(";"):
-        if not part.strip():
-            continue
-        key, sep, value = part.partition("=")
-        key, value = key.strip().lower(), value.strip()
-        if not sep or not key:
-            problems.append(f"not a tag=value pair: {part.strip()!r}")
-        elif any(k == key for k, _ in tags):
-            problems.append(f"tag {key!r} appears more than once")
-        else:
-            tags.append((key, value))
-    record = BimiRecord(text, tuple(tags))
+    for part in tag_list.parts:
+        if part.problem is TagProblem.NOT_A_PAIR:
+            problems.append(f"not a tag=value pair: {part.text!r}")
+        elif part.problem is TagProblem.DUPLICATE:
+            problems.append(f"tag {part.name!r} appears more than once")
+    record = BimiRecord(text, tags)
     if not tags or tags[0] != ("v", "BIMI1"):
         problems.append("the record must begin with v=BIMI1")
     if record.tag("l") is None:
@@ -120,7 +117,7 @@ def parse_bimi(text: str) -> BimiRecord:
                 problems.append(problem)
     if record.logo_url and urlsplit(record.logo_url).path.lower().endswith((".png", ".jpg", ".gif")):
         problems.append("l= names a raster image; BIMI logos are SVG")
-    return BimiRecord(text, tuple(tags), tuple(problems))
+    return BimiRecord(text, tags, tuple(problems))
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,10 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from mimawari.parse.taglist import TagProblem, split_tag_list
+
 # RFC 6376 §3.2: tag-name = ALPHA *ALNUMPUNC (ALNUMPUNC is alphanumeric or "_").
-_TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # RFC 6376 §3.2: tag-value characters are VCHAR except ";" (and folding whitespace between them).
 _TAG_VALUE = re.compile(r"[\x21-\x3a\x3c-\x7e]*(?:[ \t\r\n]+[\x21-\x3a\x3c-\x7e]+)*\Z")
 _STARTS_WITH_VERSION = re.compile(r"^\s*v\s*=")
@@ -95,12 +97,11 @@ def looks_like_dkim_key(text: str) -> bool:
     wildcard ``v=spf1`` record that also answers for ``<selector>._domainkey`` is not a key. Without ``v=``
     the record is a key record when it has a ``p=`` or ``k=`` tag.
     """
-    tags = [part.partition("=") for part in text.split(";")]
-    names = [name.strip() for name, sep, _ in tags if sep]
+    tag_list = split_tag_list(text)
     if _STARTS_WITH_VERSION.match(text):
         # A wrong-case "v=dkim1" is still meant as a key: keep it, and let the parser say what is wrong.
-        return tags[0][2].strip().upper().startswith("DKIM1")
-    return "p" in names or "k" in names
+        return tag_list.parts[0].value.upper().startswith("DKIM1")
+    return any(name in ("p", "k") for name, _ in tag_list.tags)
 
 
 def parse_dkim_key(text: str) -> DkimKeyRecord:
@@ -130,7 +131,7 @@ def parse_dkim_key(text: str) -> DkimKeyRecord:
             problems.append(KeyProblem(problem, fatal=True))
     return DkimKeyRecord(
         text=text,
-        tags=tuple(tags),
+        tags=tags,
         problems=tuple(problems),
         key_type=key_type,
         hash_algorithms=_colon_list(values.get("h", "")),
@@ -141,30 +142,25 @@ def parse_dkim_key(text: str) -> DkimKeyRecord:
     )
 
 
-def _tag_list(text: str) -> tuple[list[tuple[str, str]], list[KeyProblem]]:
+def _tag_list(text: str) -> tuple[tuple[tuple[str, str], ...], list[KeyProblem]]:
     """RFC 6376 §3.2 tag-list: ``name=value`` separated by ``;``; a duplicate name invalidates it all."""
-    tags: list[tuple[str, str]] = []
+    tag_list = split_tag_list(text, tag_name=_TAG_NAME)
     problems: list[KeyProblem] = []
-    parts = text.split(";")
-    for index, part in enumerate(parts):
-        if not part.strip():
-            if index != len(parts) - 1:
-                problems.append(KeyProblem("an empty tag between two semicolons (RFC 6376 §3.2)"))
+    for part in tag_list.parts:
+        if part.problem is TagProblem.EMPTY:
+            problems.append(KeyProblem("an empty tag between two semicolons (RFC 6376 §3.2)"))
             continue
-        name, sep, value = part.partition("=")
-        name, value = name.strip(), value.strip()
-        if not sep or not _TAG_NAME.match(name):
-            problems.append(KeyProblem(f"{part.strip()!r} is not a tag=value pair (RFC 6376 §3.2)", True))
+        if part.problem is TagProblem.NOT_A_PAIR:
+            problems.append(KeyProblem(f"{part.text!r} is not a tag=value pair (RFC 6376 §3.2)", True))
             continue
-        if name != "p" and not valid_tag_value(value):  # p= gets its own, more precise, base64 check
-            problems.append(KeyProblem(f"{name}= holds characters a tag value cannot have", fatal=True))
-        if any(name == seen for seen, _ in tags):
+        # p= gets its own, more precise, base64 check.
+        if part.name != "p" and not valid_tag_value(part.value):
+            problems.append(KeyProblem(f"{part.name}= holds characters a tag value cannot have", fatal=True))
+        if part.problem is TagProblem.DUPLICATE:
             problems.append(
-                KeyProblem(f"{name}= appears twice, which invalidates the record (RFC 6376 §3.2)", True)
+                KeyProblem(f"{part.name}= appears twice, which invalidates the record (RFC 6376 §3.2)", True)
             )
-            continue
-        tags.append((name, value))
-    return tags, problems
+    return tag_list.tags, problems
 
 
 def valid_tag_value(value: str) -> bool:

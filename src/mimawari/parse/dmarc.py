@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import unquote
 
+from mimawari.parse.taglist import TagProblem, split_tag_list
+
 _VERSION = re.compile(r"^\s*v\s*=\s*DMARC1\s*(;|$)")
-_TAG_NAME = re.compile(r"^[a-z]+$")
+_TAG_NAME = re.compile(r"[a-z]+")  # matched after case folding
 _PRINTABLE = re.compile(r"^[\x20-\x3a\x3c-\x7e]+$")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):(.+)$", re.IGNORECASE)
 # RFC 9989 §4.8 obs-dmarc-report-size; RFC 7489 §6.2 allowed it as a size limit on reports.
@@ -269,24 +271,20 @@ class DmarcRecord:
 
 def parse_dmarc(text: str) -> DmarcRecord:
     """Parse a DMARC TXT value. Never raises: what is wrong is listed in ``problems``."""
-    tags: list[tuple[str, str]] = []
+    tag_list = split_tag_list(text, fold_case=True, tag_name=_TAG_NAME)
+    tags = tag_list.tags
     problems: list[str] = []
-    for part in text.split(";"):
-        if not part.strip():
-            continue
-        key, sep, value = part.partition("=")
-        key, value = key.strip().lower(), value.strip()
-        if not sep or not _TAG_NAME.match(key):
-            problems.append(f"not a tag=value pair: {part.strip()!r}")
-        elif any(k == key for k, _ in tags):
-            problems.append(f"tag {key!r} appears more than once; receivers may use either value")
-        else:
-            tags.append((key, value))
-            if not value:
-                problems.append(f"tag {key!r} has no value")
-            elif not _PRINTABLE.match(value):
-                problems.append(f"tag {key!r} has characters outside printable ASCII")
-    record = DmarcRecord(text, tuple(tags))
+    # An empty part (";;") is not reported: it changes nothing a receiver reads.
+    for part in tag_list.parts:
+        if part.problem is TagProblem.NOT_A_PAIR:
+            problems.append(f"not a tag=value pair: {part.text!r}")
+        elif part.problem is TagProblem.DUPLICATE:
+            problems.append(f"tag {part.name!r} appears more than once; receivers may use either value")
+        elif part.problem is None and not part.value:
+            problems.append(f"tag {part.name!r} has no value")
+        elif part.problem is None and not _PRINTABLE.match(part.value):
+            problems.append(f"tag {part.name!r} has characters outside printable ASCII")
+    record = DmarcRecord(text, tags)
     if not tags or tags[0] != ("v", "DMARC1"):
         problems.append("the record must start with v=DMARC1")
     if record.tag("p") is None:
@@ -296,4 +294,4 @@ def parse_dmarc(text: str) -> DmarcRecord:
             problems.extend(f"{key}: {uri.problem}" for uri in record.report_uris(key) if not uri.valid)
         elif value and (problem := _value_problem(key, value)):
             problems.append(problem)
-    return DmarcRecord(text, tuple(tags), tuple(problems))
+    return DmarcRecord(text, tags, tuple(problems))

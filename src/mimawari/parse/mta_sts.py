@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mimawari.parse.taglist import TagProblem, Whitespace, is_extension_field, split_tag_list
+
 MAX_AGE_LIMIT = 31_557_600
 """RFC 8461 §3.2: max_age is at most 31557600 seconds (about one year)."""
 MAX_AGE_RECOMMENDED = 86_400
@@ -16,9 +18,6 @@ MAX_AGE_RECOMMENDED = 86_400
 
 _STS_VERSION = re.compile(r"^v=STSv1\s*(;|$)")
 _STS_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
-# RFC 8461 §3.1: sts-ext-name and sts-ext-value.
-_EXT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
-_EXT_VALUE = re.compile(r"^[\x21-\x3a\x3c\x3e-\x7e]+$")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
@@ -48,20 +47,15 @@ class StsRecord:
 
 
 def parse_sts_record(text: str) -> StsRecord:
-    fields: list[tuple[str, str]] = []
+    tag_list = split_tag_list(text, whitespace=Whitespace.FIELD_DELIM)
+    fields = tag_list.tags
     problems: list[str] = []
-    for raw in text.split(";"):
-        part = raw.strip(" \t")
-        if not part:
-            continue
-        name, sep, value = part.partition("=")
-        if not sep or not name:
-            problems.append(f"not a name=value field: {part!r}")
-        elif any(key == name for key, _ in fields):
-            problems.append(f"field {name!r} appears more than once")
-        else:
-            fields.append((name, value))
-    record = StsRecord(text, tuple(fields))
+    for part in tag_list.parts:
+        if part.problem is TagProblem.NOT_A_PAIR:
+            problems.append(f"not a name=value field: {part.text!r}")
+        elif part.problem is TagProblem.DUPLICATE:
+            problems.append(f"field {part.name!r} appears more than once")
+    record = StsRecord(text, fields)
     if not fields or fields[0] != ("v", "STSv1"):
         problems.append("the record must begin with v=STSv1")
     policy_id = record.id
@@ -72,9 +66,9 @@ def parse_sts_record(text: str) -> StsRecord:
     for name, value in fields:
         if name in ("v", "id"):
             continue
-        if not _EXT_NAME.match(name) or not _EXT_VALUE.match(value):
+        if not is_extension_field(name, value):
             problems.append(f"field {name}={value!r} is not a valid extension field")
-    return StsRecord(text, tuple(fields), tuple(problems))
+    return StsRecord(text, fields, tuple(problems))
 
 
 class StsMode(StrEnum):

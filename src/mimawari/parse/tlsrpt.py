@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from mimawari.parse.taglist import TagProblem, Whitespace, is_extension_field, split_tag_list
+
 _VERSION = re.compile(r"^v=TLSRPTv1\s*(;|$)")
-_EXT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
-_EXT_VALUE = re.compile(r"^[\x21-\x3a\x3c\x3e-\x7e]+$")
 _HOST = re.compile(r"^(?=.{1,253}$)((?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)+[A-Za-z][A-Za-z0-9-]{0,62}$")
 
 
@@ -49,19 +49,15 @@ def rua_problem(uri: str) -> str | None:
 
 
 def parse_tlsrpt(text: str) -> TlsRptRecord:
-    fields: list[tuple[str, str]] = []
+    tag_list = split_tag_list(text, whitespace=Whitespace.FIELD_DELIM)
+    # Leniently, unlike MTA-STS, spaces after "=" are dropped (RFC 8460 §3 allows none there).
+    fields = tuple((name, value.strip(" \t")) for name, value in tag_list.tags)
     problems: list[str] = []
-    for raw in text.split(";"):
-        part = raw.strip(" \t")
-        if not part:
-            continue
-        name, sep, value = part.partition("=")
-        if not sep or not name:
-            problems.append(f"not a name=value field: {part!r}")
-        elif any(key == name for key, _ in fields):
-            problems.append(f"field {name!r} appears more than once")
-        else:
-            fields.append((name, value.strip(" \t")))
+    for part in tag_list.parts:
+        if part.problem is TagProblem.NOT_A_PAIR:
+            problems.append(f"not a name=value field: {part.text!r}")
+        elif part.problem is TagProblem.DUPLICATE:
+            problems.append(f"field {part.name!r} appears more than once")
     if not fields or fields[0] != ("v", "TLSRPTv1"):
         problems.append("the record must begin with v=TLSRPTv1")
     rua: tuple[str, ...] = ()
@@ -75,6 +71,6 @@ def parse_tlsrpt(text: str) -> TlsRptRecord:
         problems += [p for p in map(rua_problem, filter(None, rua)) if p]
         rua = tuple(filter(None, rua))
     for name, ext in fields:
-        if name not in ("v", "rua") and (not _EXT_NAME.match(name) or not _EXT_VALUE.match(ext)):
+        if name not in ("v", "rua") and not is_extension_field(name, ext):
             problems.append(f"field {name}={ext!r} is not a valid extension field")
-    return TlsRptRecord(text, tuple(fields), rua, tuple(problems))
+    return TlsRptRecord(text, fields, rua, tuple(problems))
