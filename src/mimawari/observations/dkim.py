@@ -15,6 +15,7 @@ from mimawari.lookup import DnsAnswer, Plan, Query, ask, txt_value
 from mimawari.model import Status, Target
 from mimawari.observations import Observer
 from mimawari.parse.dkim import DkimKeyRecord, looks_like_dkim_key, parse_dkim_key
+from mimawari.parse.mx import parse_mx
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ def provider_of(host: str) -> Provider | None:
 
 def provider_hints(mx: DnsAnswer, txt: DnsAnswer) -> tuple[ProviderHint, ...]:
     """Providers named by the MX hosts and by the SPF record's ``include:``/``redirect=`` targets."""
-    hosts = [record.split()[-1].rstrip(".").lower() for record in mx.records if record.split()]
+    hosts = [parsed[1] for parsed in map(parse_mx, mx.records) if parsed is not None]
     spf_targets = [
         term.split(":", 1)[1] if term.startswith("include:") else term.split("=", 1)[1]
         for value in map(txt_value, txt.records)

@@ -39,6 +39,7 @@ from mimawari.parse.dnssec import (
     parse_trust_anchor,
     zone_name,
 )
+from mimawari.parse.mx import mx_exchanges
 
 T = TypeVar("T")
 MAX_MX_HOSTS = 10
@@ -278,13 +279,7 @@ def dnssec_plan(target: Target) -> Plan[DnssecObservation]:
 
 def mx_hosts_of(validation: Validation) -> tuple[str, ...]:
     """MX exchange names, most preferred first; a Null MX (RFC 7505) has none."""
-    hosts: list[tuple[int, str]] = []
-    for record in validation.records if validation.status is Status.PRESENT else ():
-        preference, _, exchange = record.partition(" ")
-        host = exchange.strip().rstrip(".").lower()
-        if preference.isdigit() and host:
-            hosts.append((int(preference), host))
-    return tuple(dict.fromkeys(host for _, host in sorted(hosts)))[:MAX_MX_HOSTS]
+    return mx_exchanges(validation.records)[:MAX_MX_HOSTS] if validation.status is Status.PRESENT else ()
 
 
 DNSSEC = Observer("dnssec", dnssec_plan)

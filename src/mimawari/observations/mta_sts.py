@@ -27,7 +27,9 @@ from mimawari.lookup import (
 )
 from mimawari.model import Status, Target
 from mimawari.observations import Observer
+from mimawari.observations.hosts import ask_addresses
 from mimawari.parse.mta_sts import StsPolicy, StsRecord, is_sts_record, parse_sts_policy, parse_sts_record
+from mimawari.parse.mx import mx_exchanges
 
 POLICY_PATH = "/.well-known/mta-sts.txt"
 MAX_ADDRESSES_TRIED = 3
@@ -83,7 +85,7 @@ def fetch_https(
     host = urlsplit(url).hostname or ""
     if urlsplit(url).scheme != "https" or not host:
         return HttpsFetch(url, Retrieval.FAILED, problem=f"{url} is not an https:// URL")
-    lookups = yield from ask(Query.of(host, "A"), Query.of(host, "AAAA"))
+    lookups = yield from ask_addresses([host])
     addresses = _addresses(lookups)
     if not addresses:
         failed = next((a for a in lookups if not a.status.answered), None)
@@ -120,17 +122,9 @@ def _judge(response: HttpResponse, content_type: str | None) -> tuple[Retrieval,
     return Retrieval.RETRIEVED, ""
 
 
-def mx_hosts_of(answer: DnsAnswer | None) -> tuple[str, ...]:
+def mx_hosts_of(answer: DnsAnswer) -> tuple[str, ...]:
     """MX hosts by preference; a Null MX (RFC 7505, ``0 .``) contributes none."""
-    if answer is None or answer.status is not Status.PRESENT:
-        return ()
-    parsed = []
-    for record in answer.records:
-        preference, _, host = record.partition(" ")
-        host = host.strip().rstrip(".").lower()
-        if host and preference.isdigit():
-            parsed.append((int(preference), host))
-    return tuple(dict.fromkeys(host for _, host in sorted(parsed)))
+    return mx_exchanges(answer.records) if answer.status is Status.PRESENT else ()
 
 
 @dataclass(frozen=True)

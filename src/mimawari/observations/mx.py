@@ -12,60 +12,18 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mimawari.lookup import DnsAnswer, Plan, Query, ask, ask_one
+from mimawari.lookup import Plan, Query, ask, ask_one
 from mimawari.model import Evidence, Status, Target
 from mimawari.observations import Observer
-from mimawari.parse.mx import AddressScope, address_scope, ip_literal, parse_mx, reverse_name
+from mimawari.observations.hosts import AddressLookup, ResolvedHost, resolve_hosts
+from mimawari.parse.mx import AddressScope, ip_literal, parse_mx, reverse_name
 
-MAX_HOSTS = 32
-"""MX (or NS) hosts resolved per domain; a hostile zone may list thousands."""
 MAX_PTR_NAMES = 4
 """PTR names per address checked for forward confirmation."""
 
 
 @dataclass(frozen=True)
-class HostAddress:
-    address: str
-    scope: AddressScope
-
-
-@dataclass(frozen=True)
-class AddressLookup:
-    """One A or AAAA lookup of a host name, with the addresses it gave and where they lead."""
-
-    name: str
-    rdtype: str
-    status: Status
-    outcome: str
-    addresses: tuple[HostAddress, ...] = ()
-    cname_chain: tuple[str, ...] = ()
-    detail: str = ""
-
-    @classmethod
-    def of(cls, answer: DnsAnswer) -> AddressLookup:
-        addresses = tuple(HostAddress(a, address_scope(a)) for a in answer.records)
-        detail = "" if answer.status.answered else answer.detail
-        return cls(
-            answer.query.name,
-            answer.query.rdtype,
-            answer.status,
-            answer.outcome,
-            addresses,
-            answer.cname_chain,
-            detail,
-        )
-
-    def evidence(self) -> Evidence:
-        value = " | ".join(a.address for a in self.addresses) if self.addresses else self.outcome
-        if self.detail:
-            value += f": {self.detail}"
-        if self.cname_chain:
-            value += f" (via CNAME {' → '.join(self.cname_chain)})"
-        return Evidence(f"{self.name} {self.rdtype}", value)
-
-
-@dataclass(frozen=True)
-class MxHost:
+class MxHost(ResolvedHost):
     """One MX record and what its exchange resolves to. ``ipv4``/``ipv6`` are None when not asked:
     for the Null MX, for an IP literal, and for hosts beyond ``MAX_HOSTS``."""
 
@@ -80,37 +38,9 @@ class MxHost:
     def is_null(self) -> bool:
         return self.exchange == "."
 
-    @property
-    def lookups(self) -> tuple[AddressLookup, ...]:
-        return tuple(lookup for lookup in (self.ipv4, self.ipv6) if lookup is not None)
-
-    @property
-    def addresses(self) -> tuple[HostAddress, ...]:
-        return tuple(a for lookup in self.lookups for a in lookup.addresses)
-
-    @property
-    def resolution(self) -> Status:
-        """PRESENT with any address, ABSENT when both lookups say so, else the failure."""
-        return resolution(self.lookups)
-
-    @property
-    def canonical(self) -> str | None:
-        """The end of the CNAME chain when the exchange is an alias (RFC 2181 §10.3 forbids that)."""
-        return next((lookup.cname_chain[-1] for lookup in self.lookups if lookup.cname_chain), None)
-
     def zone_line(self, domain: str, exchange: str | None = None) -> str:
         target = exchange or self.exchange
         return f"{domain}. IN MX {self.preference} {'.' if target == '.' else target + '.'}"
-
-
-def resolution(lookups: Iterable[AddressLookup]) -> Status:
-    lookups = tuple(lookups)
-    if not lookups:
-        return Status.NOT_APPLICABLE
-    if any(lookup.addresses for lookup in lookups):
-        return Status.PRESENT
-    failed = next((lookup.status for lookup in lookups if not lookup.status.answered), None)
-    return failed or Status.ABSENT
 
 
 @dataclass(frozen=True)
@@ -202,18 +132,6 @@ class MxObservation:
         return "\n".join(h.zone_line(self.domain) for h in hosts)
 
 
-def resolve_hosts(
-    names: Iterable[str],
-) -> Plan[dict[str, tuple[AddressLookup, AddressLookup]]]:
-    """A and AAAA of every name at once; used for MX and NS hosts alike."""
-    unique = list(dict.fromkeys(names))[:MAX_HOSTS]
-    if not unique:
-        return {}
-    answers = yield from ask(*(Query.of(n, t) for n in unique for t in ("A", "AAAA")))
-    lookups = [AddressLookup.of(a) for a in answers]
-    return {name: (lookups[2 * i], lookups[2 * i + 1]) for i, name in enumerate(unique)}
-
-
 def reverse_dns(addresses: Iterable[str]) -> Plan[tuple[ReverseDns, ...]]:
     pointers = {a: name for a in dict.fromkeys(addresses) if (name := reverse_name(a)) is not None}
     if not pointers:
@@ -260,9 +178,7 @@ def mx_plan(target: Target) -> Plan[MxObservation]:
     names = [ex for _pref, ex in pairs if ex != "." and ip_literal(ex) is None]
     resolved = yield from resolve_hosts(names)
     hosts = tuple(
-        MxHost(pref, ex, ip_literal(ex) if ex != "." else None, *resolved[ex])
-        if ex in resolved
-        else MxHost(pref, ex, ip_literal(ex) if ex != "." else None)
+        MxHost(pref, ex, ip_literal(ex) if ex != "." else None, *resolved.get(ex, (None, None)))
         for pref, ex in pairs
     )
     public = [a.address for host in hosts for a in host.addresses if a.scope is AddressScope.PUBLIC]

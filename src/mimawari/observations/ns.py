@@ -15,32 +15,17 @@ from dataclasses import dataclass
 from mimawari.lookup import DnsAnswer, Plan, Query, ask_one
 from mimawari.model import Evidence, Status, Target
 from mimawari.observations import Observer
-from mimawari.observations.mx import AddressLookup, HostAddress, resolution, resolve_hosts
+from mimawari.observations.hosts import AddressLookup, ResolvedHost, resolve_hosts
 from mimawari.parse.names import organizational_domain
 
 
 @dataclass(frozen=True)
-class NsHost:
+class NsHost(ResolvedHost):
+    """One NS record's target and what it resolves to (``ipv4``/``ipv6`` None beyond ``MAX_HOSTS``)."""
+
     name: str
     ipv4: AddressLookup | None = None
     ipv6: AddressLookup | None = None
-
-    @property
-    def lookups(self) -> tuple[AddressLookup, ...]:
-        return tuple(lookup for lookup in (self.ipv4, self.ipv6) if lookup is not None)
-
-    @property
-    def addresses(self) -> tuple[HostAddress, ...]:
-        return tuple(a for lookup in self.lookups for a in lookup.addresses)
-
-    @property
-    def resolution(self) -> Status:
-        return resolution(self.lookups)
-
-    @property
-    def canonical(self) -> str | None:
-        """The end of the CNAME chain when the NS name is an alias (RFC 2181 §10.3 forbids that)."""
-        return next((lookup.cname_chain[-1] for lookup in self.lookups if lookup.cname_chain), None)
 
 
 @dataclass(frozen=True)
@@ -90,7 +75,7 @@ def ns_plan(target: Target) -> Plan[NsObservation]:
         if answer.status is Status.PRESENT and not answer.cname_chain:
             names = sorted({r.rstrip(".").lower() for r in answer.records})
             resolved = yield from resolve_hosts(names)
-            hosts = tuple(NsHost(n, *resolved[n]) if n in resolved else NsHost(n) for n in names)
+            hosts = tuple(NsHost(n, *resolved.get(n, (None, None))) for n in names)
             return NsObservation(domain, Status.PRESENT, name, answer.records, hosts, tuple(lookups))
     return NsObservation(domain, Status.ABSENT, lookups=tuple(lookups))
 

@@ -32,6 +32,7 @@ from mimawari.observations.spf_result import (
     parse_client_ip,
     parse_sender,
 )
+from mimawari.parse.mx import parse_mx
 from mimawari.parse.spf import Mechanism, Modifier, parse_spf, select_spf_records
 from mimawari.parse.spf_macro import MacroString, MacroValues, expand, parse_macro_string, target_name
 
@@ -271,7 +272,8 @@ def _mx(state: _State, mechanism: Mechanism, target: str) -> Generator[Need, tup
     if answer.status is not Status.PRESENT:
         state.count_void(answer)
         return False
-    exchanges = sorted(_mx_exchanges(answer.records))
+    # A Null MX (RFC 7505) names the root: it counts toward the limit but is not a name to look up.
+    exchanges = sorted(mx for mx in map(parse_mx, answer.records) if mx is not None)
     if len(exchanges) > MAX_NAMES:
         raise _Abort(
             SpfResult.PERMERROR,
@@ -285,16 +287,6 @@ def _mx(state: _State, mechanism: Mechanism, target: str) -> Generator[Need, tup
         if _in_any(state.ip, _ips(address_answer), mechanism):
             return True
     return False
-
-
-def _mx_exchanges(records: tuple[str, ...]) -> list[tuple[int, str]]:
-    exchanges = []
-    for record in records:
-        preference, _, exchange = record.partition(" ")
-        name = exchange.strip().rstrip(".").lower()
-        if preference.isdigit():  # a Null MX (RFC 7505) names the root: nothing to look up
-            exchanges.append((int(preference), name))
-    return exchanges
 
 
 def _addresses(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 
 import dns.exception
@@ -73,6 +74,13 @@ def parse_mx(record: str) -> tuple[int, str] | None:
     assert isinstance(rdata, MX)
     exchange = rdata.exchange.to_text(omit_final_dot=True).lower()
     return rdata.preference, exchange or "."
+
+
+def mx_exchanges(records: Iterable[str]) -> tuple[str, ...]:
+    """The exchanges of an MX RRset, most preferred first, each once: the hosts a sender tries. The Null
+    MX (RFC 7505) and records that do not parse contribute none."""
+    parsed = sorted(mx for mx in map(parse_mx, records) if mx is not None)
+    return tuple(dict.fromkeys(exchange for _preference, exchange in parsed if exchange != "."))
 
 
 def ip_literal(exchange: str) -> str | None:

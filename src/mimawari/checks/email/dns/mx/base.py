@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from mimawari.model import Evidence, Grade, Reference, Status, Text, Verdict
-from mimawari.observations.mx import AddressLookup, HostAddress, MxHost, MxObservation, ReverseDns
+from mimawari.observations.hosts import AddressLookup, HostAddress
+from mimawari.observations.mx import MxHost, MxObservation, ReverseDns
 from mimawari.parse.mx import AddressScope
 
 RFC5321_MX = Reference("RFC 5321 §5.1", "https://www.rfc-editor.org/rfc/rfc5321#section-5.1")

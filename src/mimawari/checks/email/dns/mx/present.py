@@ -14,7 +14,8 @@ from dataclasses import replace
 from mimawari.check import Check
 from mimawari.checks.email.dns.mx.base import RFC5321_MX, RFC7505, UNKNOWN, mx_unknown
 from mimawari.model import AfterFix, Category, Fix, Grade, Severity, Status, Text, Verdict
-from mimawari.observations.mx import MX, MxHost, MxObservation, resolution
+from mimawari.observations.hosts import resolution
+from mimawari.observations.mx import MX, MxHost, MxObservation
 
 TITLE = Text("MX records", "MX レコード")
 

@@ -16,7 +16,7 @@ from dataclasses import replace
 from mimawari.check import Check
 from mimawari.checks.email.dns.ns.base import RFC2182, ns_absent, ns_unknown
 from mimawari.model import AfterFix, Category, Fix, Grade, Severity, Status, Text, Verdict
-from mimawari.observations.mx import AddressLookup, HostAddress
+from mimawari.observations.hosts import AddressLookup, HostAddress
 from mimawari.observations.ns import NS, NsHost, NsObservation
 from mimawari.parse.mx import AddressScope
 

@@ -13,7 +13,7 @@ from mimawari.check import Check
 from mimawari.checks.email.dns.mx.base import EXAMPLE_V4, PLACEHOLDER_V4
 from mimawari.checks.email.dns.ns.base import RFC1034_NS, ns_absent, ns_unknown
 from mimawari.model import AfterFix, Category, Fix, Grade, Severity, Status, Text, Verdict
-from mimawari.observations.mx import AddressLookup, HostAddress
+from mimawari.observations.hosts import AddressLookup, HostAddress
 from mimawari.observations.ns import NS, NsHost, NsObservation
 from mimawari.parse.mx import AddressScope
 
