@@ -12,14 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from mimawari.lookup import DnsAnswer, Query
 from mimawari.model import Status, Target
 from mimawari.observations.dnssec import bundled_anchors, trust_anchors
-from mimawari.parse.dnssec import (
-    check_answer,
-    check_signatures,
-    denial_proof,
-    ds_for,
-    match_ds,
-    parse_trust_anchor,
-)
+from mimawari.parse.dnssec import check_signatures, ds_for, match_ds, parse_trust_anchor
+from mimawari.parse.dnssec_denial import check_answer, denial_proof
 
 ZONE = "signed.test"
 NOW, INCEPTION, EXPIRATION = 1_750_000_000, 1_700_000_000, 1_800_000_000

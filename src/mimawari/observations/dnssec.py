@@ -26,9 +26,7 @@ from mimawari.observations import Observer
 from mimawari.parse.dnssec import (
     Security,
     TrustAnchor,
-    check_answer,
     check_signatures,
-    denial_proof,
     display,
     dnskeys,
     ds_for,
@@ -39,6 +37,7 @@ from mimawari.parse.dnssec import (
     parse_trust_anchor,
     zone_name,
 )
+from mimawari.parse.dnssec_denial import check_answer, denial_proof
 from mimawari.parse.mx import mx_exchanges
 
 T = TypeVar("T")
