@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -29,7 +30,7 @@ from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, Scope, 
 from mimawari.options import parse_port_map, read_trust_anchors
 from mimawari.report import json as json_report
 from mimawari.report import terminal
-from mimawari.scan import DomainReport, scan_domains
+from mimawari.scan import DomainReport, iter_scans
 from mimawari.serial import to_json
 
 app = typer.Typer(
@@ -101,7 +102,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except MimawariError as exc:
-        err.print(f"mimawari: error: {exc}", markup=False)
+        err.print(f"mimawari: error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("mimawari: interrupted", markup=False)
@@ -127,26 +128,29 @@ def _lang(lang: Language) -> Lang:
     return "ja" if lang is Language.JA else "en"
 
 
-def _print(
-    reports: Sequence[DomainReport], output_format: OutputFormat, lang: Lang, show_passing: bool = False
+async def _emit(
+    reports: AsyncIterator[DomainReport],
+    total: int,
+    output_format: OutputFormat,
+    lang: Lang,
+    show_passing: bool,
 ) -> None:
-    if output_format is OutputFormat.JSON:
-        out.out(json_report.render(reports), end="")
-    else:
-        terminal.render(out, reports, lang, show_passing=show_passing)
+    """Write each report as it arrives (memory stays flat), with a progress bar on a terminal."""
+    console = out if output_format is OutputFormat.TEXT else err
+    columns = (TextColumn("scanning"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task("scan", total=total)
 
+        async def counted() -> AsyncIterator[DomainReport]:
+            async for report in reports:
+                progress.advance(task)
+                yield report
 
-async def _scan_with_progress(targets: Sequence[Target], network: Network, show: bool) -> list[DomainReport]:
-    with Progress(
-        TextColumn("scanning"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err,
-        transient=True,
-        disable=not show,
-    ) as progress:
-        task = progress.add_task("scan", total=len(targets))
-        return await scan_domains(targets, network, on_done=lambda _: progress.advance(task))
+        if output_format is OutputFormat.JSON:
+            await json_report.write(counted(), sys.stdout)
+        else:
+            async for report in counted():
+                terminal.render_report(out, report, lang, show_passing=show_passing)
 
 
 @app.command()
@@ -188,9 +192,8 @@ def scan(
                 ),
             )
         targets = [Target(d, tuple(dkim_selector or ()), anchors) for d in domains]
-        show = err.is_terminal and output_format is OutputFormat.TEXT
-        reports = asyncio.run(_scan_with_progress(targets, network, show))
-        _print(reports, output_format, _lang(lang), show_all)
+        reports = iter_scans(targets, network)
+        asyncio.run(_emit(reports, len(set(domains)), output_format, _lang(lang), show_all))
 
 
 @app.command()
@@ -201,16 +204,17 @@ def demo(
 ) -> None:
     """Start the lab with the demo organisation, scan it, print the result."""
 
-    async def run() -> list[DomainReport]:
+    async def run() -> None:
         async with demo_lab() as lab:
             if output_format is OutputFormat.TEXT:
                 out.print(f"demo: Kuroneko Trading (黒猫商事), lab DNS on {lab.nameserver}", style="dim")
             anchors = lab.connection().trust_anchors
             targets = [Target(domain, trust_anchors=anchors) for domain in demo_targets()]
-            return await scan_domains(targets, lab.network(timeout=1.0, attempts=1))
+            reports = iter_scans(targets, lab.network(timeout=1.0, attempts=1))
+            await _emit(reports, len(targets), output_format, _lang(lang), show_all)
 
     with user_errors():
-        _print(asyncio.run(run()), output_format, _lang(lang), show_all)
+        asyncio.run(run())
 
 
 @lab_app.command("up")

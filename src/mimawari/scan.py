@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from typing import Any
 
 from mimawari.check import Registry
@@ -61,27 +63,47 @@ def as_target(target: Target | str) -> Target:
     return replace(target, domain=normalize_domain(target.domain))
 
 
+WINDOW = 32
+"""Targets scanned at once. Enough to keep the DNS client's queries in flight busy; small enough that
+memory does not grow with the number of targets (a report is handed on as soon as it is done)."""
+
+
+async def iter_scans(
+    targets: Iterable[Target | str], network: Network, checks: Registry = ALL_CHECKS, *, window: int = WINDOW
+) -> AsyncIterator[DomainReport]:
+    """Scan targets concurrently and yield their reports in input order, at most ``window`` alive at once.
+
+    Targets are validated first (``InvalidDomainError``) and the nameservers probed once
+    (``NameserverUnreachableError``), so a bad set-up fails in one line instead of N unknown grades.
+    """
+    unique = iter({t.domain: t for t in map(as_target, targets)}.values())
+    await network.dns.ensure_reachable()
+    running = deque(asyncio.ensure_future(scan_target(t, network, checks)) for t in islice(unique, window))
+    try:
+        while running:
+            report = await running.popleft()
+            following = next(unique, None)
+            if following is not None:
+                running.append(asyncio.ensure_future(scan_target(following, network, checks)))
+            yield report
+    finally:
+        for task in running:
+            task.cancel()
+
+
 async def scan_domains(
     targets: Iterable[Target | str],
     network: Network,
     checks: Registry = ALL_CHECKS,
     on_done: Callable[[DomainReport], None] | None = None,
 ) -> list[DomainReport]:
-    """Scan many targets concurrently (the clients bound what is in flight), in input order.
-
-    Targets are validated first (``InvalidDomainError``) and the nameservers probed once
-    (``NameserverUnreachableError``), so a bad set-up fails in one line instead of N unknown grades.
-    """
-    unique = list({t.domain: t for t in map(as_target, targets)}.values())
-    await network.dns.ensure_reachable()
-
-    async def one(target: Target) -> DomainReport:
-        report = await scan_target(target, network, checks)
+    """Every report of ``iter_scans`` in a list; use ``iter_scans`` when there are many targets."""
+    reports = []
+    async for report in iter_scans(targets, network, checks):
         if on_done is not None:
             on_done(report)
-        return report
-
-    return list(await asyncio.gather(*(one(target) for target in unique)))
+        reports.append(report)
+    return reports
 
 
 def scan(

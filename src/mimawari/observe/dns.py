@@ -3,7 +3,7 @@
 One ``DnsClient`` serves one scan: it holds the scan's cache (a query asked twice goes out once, even
 when the two askers overlap in time) and a semaphore bounding the queries in flight. Each attempt goes
 to the nameservers in turn over UDP with EDNS (payload 1232, the 2020 DNS flag day value) and is retried
-over TCP when the reply is truncated. SERVFAIL or REFUSED from one server moves on to the next; only when
+over TCP when the reply is truncated (``dns_wire``). SERVFAIL or REFUSED from one server moves on to the next; only when
 every server and attempt is spent does the answer become ``timeout`` (nobody answered) or ``error``.
 
 A ``Query`` with ``dnssec`` set goes out with DO (send the RRSIGs, RFC 4035 §3.2.1) and CD (do not
@@ -17,13 +17,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
-import dns.asyncquery
 import dns.exception
-import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
@@ -34,8 +33,8 @@ import dns.resolver
 from mimawari.errors import InvalidNameserverError, NameserverUnreachableError
 from mimawari.lookup import DnsAnswer, Query
 from mimawari.model import Status
+from mimawari.observe.dns_wire import MalformedReply, exchange
 
-EDNS_PAYLOAD = 1232
 MAX_CNAME_HOPS = 16
 
 
@@ -91,6 +90,7 @@ class DnsClient:
         timeout: float = 2.0,
         attempts: int = 2,
         concurrency: int = 64,
+        max_cached: int = 20_000,
     ) -> None:
         self.nameservers = tuple(nameservers) if nameservers else Nameserver.system()
         if not self.nameservers:
@@ -98,7 +98,8 @@ class DnsClient:
         self.timeout = timeout
         self.attempts = max(1, attempts)
         self._limit = asyncio.Semaphore(max(1, concurrency))
-        self._cache: dict[Query, asyncio.Task[DnsAnswer]] = {}
+        self.max_cached = max_cached
+        self._cache: OrderedDict[Query, asyncio.Task[DnsAnswer]] = OrderedDict()
         self.queries_sent = 0
 
     async def query(self, query: Query) -> DnsAnswer:
@@ -106,19 +107,25 @@ class DnsClient:
         if task is None:
             task = asyncio.ensure_future(self._resolve(query))
             self._cache[query] = task
+            if len(self._cache) > self.max_cached:
+                # Least recently used first; whoever awaits an evicted task still holds it.
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(query)
         return await asyncio.shield(task)
 
     async def ensure_reachable(self) -> None:
         """Raise ``NameserverUnreachableError`` unless at least one nameserver answers at all."""
-        probe = dns.message.make_query(dns.name.root, dns.rdatatype.NS)
         problems = []
         for server in self.nameservers:
             try:
-                await dns.asyncquery.udp_with_fallback(probe, server.host, self.timeout, server.port)
+                await exchange(
+                    dns.name.root, dns.rdatatype.NS, server.host, server.port, self.timeout, dnssec=False
+                )
                 return
-            except dns.exception.Timeout:
+            except TimeoutError:
                 problems.append(f"{server}: no answer within {self.timeout:g} s")
-            except (dns.exception.DNSException, OSError) as exc:
+            except (MalformedReply, dns.exception.DNSException, OSError) as exc:
                 problems.append(f"{server}: {_describe(exc)}")
         raise NameserverUnreachableError("nameserver unreachable: " + "; ".join(problems))
 
@@ -143,25 +150,20 @@ class DnsClient:
     async def _ask(
         self, query: Query, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, server: Nameserver
     ) -> DnsAnswer:
-        request = dns.message.make_query(
-            qname, rdtype, use_edns=0, payload=EDNS_PAYLOAD, want_dnssec=query.dnssec
-        )
-        if query.dnssec:
-            request.flags |= dns.flags.CD
         self.queries_sent += 1
         started = time.monotonic()
         try:
-            reply, via_tcp = await dns.asyncquery.udp_with_fallback(
-                request, server.host, self.timeout, server.port
+            reply, via_tcp = await exchange(
+                qname, rdtype, server.host, server.port, self.timeout, dnssec=query.dnssec
             )
-        except dns.exception.Timeout:
+        except TimeoutError:
             return DnsAnswer(
                 query,
                 Status.TIMEOUT,
                 nameserver=str(server),
                 detail=f"no answer from {server} within {self.timeout:g} s",
             )
-        except (dns.exception.DNSException, OSError) as exc:
+        except (MalformedReply, dns.exception.DNSException, OSError) as exc:
             return DnsAnswer(
                 query, Status.ERROR, nameserver=str(server), detail=f"{server}: {_describe(exc)}"
             )

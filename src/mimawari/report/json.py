@@ -1,10 +1,14 @@
-"""Machine-readable scan results. The top level carries ``schema`` so consumers can detect changes."""
+"""Machine-readable scan results. The top level carries ``schema`` so consumers can detect changes.
+
+``write`` streams: each domain is written as soon as its report arrives, so memory does not grow with
+the number of domains; the output is one JSON document all the same.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import AsyncIterable
+from typing import Any, TextIO
 
 from mimawari import __version__
 from mimawari.scan import DomainReport
@@ -13,22 +17,24 @@ from mimawari.serial import to_jsonable
 SCHEMA_VERSION = 1
 
 
-def report_data(reports: Sequence[DomainReport]) -> dict[str, Any]:
+def domain_data(report: DomainReport) -> dict[str, Any]:
     return {
-        "tool": "mimawari",
-        "version": __version__,
-        "schema": SCHEMA_VERSION,
-        "domains": [
-            {
-                "domain": report.domain,
-                "findings": [to_jsonable(finding) for finding in report.findings],
-                "observations": {name: to_jsonable(obs) for name, obs in report.observations.items()},
-                "snapshot": to_jsonable(report.snapshot),
-            }
-            for report in reports
-        ],
+        "domain": report.domain,
+        "findings": [to_jsonable(finding) for finding in report.findings],
+        "observations": {name: to_jsonable(obs) for name, obs in report.observations.items()},
+        "snapshot": to_jsonable(report.snapshot),
     }
 
 
-def render(reports: Sequence[DomainReport]) -> str:
-    return json.dumps(report_data(reports), indent=2, ensure_ascii=False) + "\n"
+async def write(reports: AsyncIterable[DomainReport], out: TextIO) -> list[str]:
+    """Write ``{"tool", "version", "schema", "domains": [...]}`` to ``out``; returns the domains written."""
+    head = json.dumps({"tool": "mimawari", "version": __version__, "schema": SCHEMA_VERSION}, indent=2)
+    out.write(head[:-2] + ',\n  "domains": [')
+    written: list[str] = []
+    async for report in reports:
+        text = json.dumps(domain_data(report), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        out.write(("," if written else "") + "\n    " + text)
+        out.flush()
+        written.append(report.domain)
+    out.write("\n  ]\n}\n" if written else "]\n}\n")
+    return written

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from rich.console import Console
 from rich.padding import Padding
 from rich.table import Table
@@ -74,22 +72,21 @@ def _grid() -> Table:
     return grid
 
 
-def render(
-    console: Console, reports: Sequence[DomainReport], lang: Lang = "en", *, show_passing: bool = False
+def render_report(
+    console: Console, report: DomainReport, lang: Lang = "en", *, show_passing: bool = False
 ) -> None:
     """Every finding that needs attention in full, worst first; passing ones in full or as one line."""
-    for report in reports:
-        console.rule(RichText(report.domain, style="bold"), align="left")
-        passing = [f for f in report.findings if f.grade.passing]
-        for finding in sorted(report.findings, key=_worst_first):
-            if show_passing or not finding.grade.passing:
-                render_finding(console, finding, lang)
-        if passing and not show_passing:
-            counts = PASSING.format(
-                passed=sum(f.grade is Grade.A for f in passing), na=sum(f.grade is Grade.NA for f in passing)
-            )
-            console.print(RichText(f" ✓   {counts.get(lang)}", style="green"))
-        console.print()
+    console.rule(RichText(report.domain, style="bold"), align="left")
+    passing = [f for f in report.findings if f.grade.passing]
+    for finding in sorted(report.findings, key=_worst_first):
+        if show_passing or not finding.grade.passing:
+            render_finding(console, finding, lang)
+    if passing and not show_passing:
+        counts = PASSING.format(
+            passed=sum(f.grade is Grade.A for f in passing), na=sum(f.grade is Grade.NA for f in passing)
+        )
+        console.print(RichText(f" ✓   {counts.get(lang)}", style="green"))
+    console.print()
 
 
 # Worst first; "unknown" sits among the grades that still need attention, above B.
