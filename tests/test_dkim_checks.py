@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import pytest
 
 from mimawari.checks import ALL_CHECKS
-from mimawari.lookup import DnsAnswer, Query, Snapshot, replay
-from mimawari.model import Finding, Grade, Severity, Status, Target
+from mimawari.lookup import DnsAnswer, Query, Snapshot, not_recorded, replay
+from mimawari.model import Evidence, Finding, Grade, Severity, Status, Target
 from mimawari.observations.dkim import DkimObservation, candidate_selectors, dkim_plan
 from mimawari.serial import from_json, to_json
-from tests.helpers import finding
+from tests.helpers import OUTCOMES, finding
 from tests.test_dkim_parse import ed25519_p, rsa_p
 
 DOMAIN = "example.test"
@@ -41,9 +41,15 @@ def snapshot(
     given: tuple[str, ...] = (),
     mx: Sequence[str] = (),
     spf: str | None = None,
+    domainkey: str | DnsAnswer = "NODATA",
 ) -> Snapshot:
-    """Every candidate selector answered (NXDOMAIN unless ``keys`` says otherwise), plus MX and TXT."""
+    """Every candidate selector answered (NXDOMAIN unless ``keys`` says otherwise), plus MX and TXT, and
+    ``_domainkey.<domain>``: NODATA (an empty non-terminal, as when keys exist) unless told otherwise."""
+    if isinstance(domainkey, str):
+        status, rcode = OUTCOMES[domainkey]
+        domainkey = DnsAnswer(Query.of(f"_domainkey.{DOMAIN}", "TXT"), status, rcode)
     answers = [
+        domainkey,
         DnsAnswer(Query.of(DOMAIN, "MX"), Status.PRESENT, "NOERROR", tuple(mx))
         if mx
         else DnsAnswer(Query.of(DOMAIN, "MX"), Status.ABSENT, "NOERROR"),
@@ -180,6 +186,120 @@ def test_wildcard_txt_that_is_not_a_key_is_not_found() -> None:
     spf = ["v=spf1 -all"]
     result = check("email.dkim.selectors", dict.fromkeys(candidate_selectors((), ()), spf))
     assert result.grade is Grade.UNKNOWN
+
+
+# --- RFC 8020: NXDOMAIN at _domainkey.<domain> means no selector exists --------------------------------
+
+MICROSOFT_MX = ["0 example-test.mail.protection.outlook.com."]
+GOOGLE_SPF = "v=spf1 include:_spf.google.com -all"
+
+
+def rounds(snap: Snapshot) -> tuple[DkimObservation, list[tuple[Query, ...]]]:
+    """The observation the DKIM plan makes from ``snap``, and the queries it asked, round by round."""
+    plan = dkim_plan(snap.target)
+    asked: list[tuple[Query, ...]] = []
+    try:
+        need = next(plan)
+        while True:
+            asked.append(tuple(r for r in need if isinstance(r, Query)))
+            need = plan.send(tuple(snap.response(r) or not_recorded(r) for r in need))
+    except StopIteration as done:
+        return done.value, asked
+
+
+def selector_names(*selectors: str) -> set[str]:
+    return {f"{selector}._domainkey.{DOMAIN}" for selector in selectors}
+
+
+def test_nxdomain_at_domainkey_skips_the_list_but_asks_named_and_hinted_selectors() -> None:
+    snap = snapshot({}, given=("custom",), mx=MICROSOFT_MX, spf=GOOGLE_SPF, domainkey="NXDOMAIN")
+    observation, asked = rounds(snap)
+    first, second = ({q.name for q in queries} for queries in asked)
+    assert first == {DOMAIN, f"_domainkey.{DOMAIN}", *selector_names("custom")}
+    assert second == selector_names("selector1", "selector2", "google")
+    assert sum(map(len, asked)) == 7
+    assert observation.nothing_below
+    assert observation.tried == ("custom", "selector1", "selector2", "google")
+    assert "default" in observation.skipped and "custom" not in observation.skipped
+    assert len(observation.skipped) + len(observation.tried) == len(candidate_selectors(("custom",), ()))
+    # The named selector has no key either: still D, with the NXDOMAIN as evidence.
+    result = finding(snap, "email.dkim.selectors")
+    assert result.grade is Grade.D
+    assert result.evidence[0].source == f"_domainkey.{DOMAIN} TXT"
+
+
+def test_the_shortcut_is_said_in_the_summary_and_the_grade_stays_unknown() -> None:
+    snap = snapshot({}, domainkey="NXDOMAIN")
+    observation, asked = rounds(snap)
+    assert len(asked) == 1 and len(asked[0]) == 3  # MX, TXT and _domainkey: nothing else to ask
+    result = finding(snap, "email.dkim.selectors")
+    assert result.grade is Grade.UNKNOWN and result.severity is Severity.LOW
+    assert f"no names exist under _domainkey.{DOMAIN} (NXDOMAIN, RFC 8020)" in result.summary.en
+    assert f"_domainkey.{DOMAIN}" in result.summary.ja and "RFC 8020" in result.summary.ja
+    assert f"the {len(observation.skipped)} built-in selectors were not asked" in result.summary.en
+    assert "asked anyway" not in result.summary.en
+    assert result.evidence[0] == Evidence(
+        f"_domainkey.{DOMAIN} TXT", "NXDOMAIN (RFC 8020 §2: no names below)"
+    )
+    assert Evidence("selectors tried", "none") in result.evidence
+    assert snippet(result) == f"mimawari scan {DOMAIN} --dkim-selector SELECTOR"
+    for check_id in DKIM_CHECKS[1:]:
+        assert finding(snap, check_id).grade is Grade.NA, check_id
+
+
+def test_the_shortcut_keeps_the_provider_explanation_and_fix() -> None:
+    result = check("email.dkim.selectors", {}, mx=MICROSOFT_MX, domainkey="NXDOMAIN")
+    assert result.grade is Grade.UNKNOWN
+    assert "(NXDOMAIN, RFC 8020)" in result.summary.en
+    assert "The 2 selector(s) you named or your providers use were asked anyway" in result.summary.en
+    assert "signs with selector1/selector2" in result.summary.en
+    assert snippet(result).startswith("selector1._domainkey.example.test. IN CNAME ")
+    assert after(result) is Grade.A
+
+
+def test_a_server_that_wrongly_says_nxdomain_still_shows_named_and_hinted_keys() -> None:
+    keys: dict[str, Answer] = {"custom": [rsa(2048)], "selector1": [rsa(2048)], "default": [rsa(2048)]}
+    snap = snapshot(keys, given=("custom",), mx=MICROSOFT_MX, domainkey="NXDOMAIN")
+    observation, _ = rounds(snap)
+    assert [lookup.selector for lookup in observation.found] == ["custom", "selector1"]
+    assert "default" in observation.skipped  # not asked: the server said nothing is there
+    assert finding(snap, "email.dkim.selectors").grade is Grade.A
+
+
+@pytest.mark.parametrize(
+    "domainkey",
+    [
+        "NODATA",  # an empty non-terminal: the usual answer where keys exist
+        "timeout",  # a timeout is never "nothing below"
+        "SERVFAIL",
+        DnsAnswer(Query.of(f"_domainkey.{DOMAIN}", "TXT"), Status.PRESENT, "NOERROR", ('"v=spf1 -all"',)),
+        # NXDOMAIN at the end of a CNAME chain is about the target, not about _domainkey.<domain>
+        DnsAnswer(
+            Query.of(f"_domainkey.{DOMAIN}", "TXT"), Status.ABSENT, "NXDOMAIN", (), None, ("gone.test",)
+        ),
+    ],
+    ids=["NODATA", "timeout", "SERVFAIL", "records", "CNAME-to-NXDOMAIN"],
+)
+def test_anything_but_nxdomain_at_domainkey_asks_the_whole_list(domainkey: str | DnsAnswer) -> None:
+    snap = snapshot({"mxvault": [rsa(2048)]}, given=("custom",), domainkey=domainkey)
+    observation, asked = rounds(snap)
+    everything = candidate_selectors(("custom",), ())
+    assert len(asked) == 2 and sum(map(len, asked)) == 3 + len(everything)
+    assert not observation.nothing_below and observation.skipped == ()
+    assert set(observation.tried) == set(everything)
+    assert [lookup.selector for lookup in observation.found] == ["mxvault"]
+    nothing = snapshot({}, domainkey=domainkey)
+    result = finding(nothing, "email.dkim.selectors")
+    # A failed _domainkey lookup only costs queries: it is not a failed selector lookup.
+    assert result.grade is Grade.UNKNOWN and "among the" in result.summary.en
+    assert "RFC 8020" not in result.summary.en
+
+
+def test_the_shortcut_round_trips_through_json() -> None:
+    snap = snapshot({}, mx=MICROSOFT_MX, domainkey="NXDOMAIN")
+    observation = replay(dkim_plan(snap.target), snap)
+    assert observation.domainkey is not None and observation.domainkey.nxdomain
+    assert from_json(DkimObservation, to_json(observation)) == observation
 
 
 # --- syntax ----------------------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dns.message
+
 from mimawari.checks import ALL_CHECKS
-from mimawari.lab import DnsLab, zones_from_yaml
+from mimawari.lab import DnsLab, LabZones, zones_from_yaml
 from mimawari.lookup import Snapshot
 from mimawari.model import Grade, Status, Target
-from mimawari.observations.dkim import DkimObservation
+from mimawari.observations.dkim import DkimObservation, candidate_selectors
 from mimawari.scan import evaluate_snapshot, scan_domains
 from mimawari.serial import from_json, to_json
 from tests.helpers import lab_network
@@ -43,6 +45,9 @@ zones:
     records:
       "@": {{MX: 10 mx.flaky.test.}}
       mx: {{A: 192.0.2.20}}
+      # A leftover ADSP record (RFC 5617, historic) makes _domainkey an empty non-terminal: NODATA, so
+      # the whole selector list is asked (RFC 8020 would let NXDOMAIN skip it).
+      _adsp._domainkey: {{TXT: dkim=unknown}}
 behaviour:
   google._domainkey.flaky.test: drop
 """
@@ -86,10 +91,65 @@ async def test_dkim_end_to_end_through_the_lab() -> None:
         "Microsoft 365 (MX unsigned-test.mail.protection.outlook.com) signs with selector1/selector2"
         in summary
     )
+    assert "no names exist under _domainkey.unsigned.test (NXDOMAIN, RFC 8020)" in summary
+    assert unsigned.observations["dkim"].tried == ("selector1", "selector2")
     flaky = reports[2].observations["dkim"]
     assert flaky.status is Status.TIMEOUT
     assert [lookup.selector for lookup in flaky.failed] == ["google"]
 
+    for report in reports:
+        snapshot = from_json(Snapshot, to_json(report.snapshot))
+        assert evaluate_snapshot(snapshot, DKIM_CHECKS).findings == report.findings
+
+
+class CountingLab(DnsLab):
+    """A lab that remembers every name it was asked about."""
+
+    def __init__(self, zones: LabZones) -> None:
+        super().__init__(zones)
+        self.asked: list[str] = []
+
+    def respond(self, request: dns.message.Message) -> dns.message.Message | None:
+        self.asked.append(request.question[0].name.to_text(omit_final_dot=True).lower())
+        return super().respond(request)
+
+
+async def test_nxdomain_at_domainkey_saves_the_list_and_an_empty_non_terminal_does_not() -> None:
+    rsa2048 = rsa_p(2048)
+    zones = f"""
+zones:
+  bare.test:
+    records:
+      "@": {{MX: 10 aspmx.l.google.com.}}
+  ent.test:
+    records:
+      "@": {{MX: 10 mx.ent.test.}}
+      mx: {{A: 192.0.2.30}}
+      mxvault._domainkey: {{TXT: "v=DKIM1; k=rsa; p={rsa2048}"}}
+"""
+    lab = CountingLab(zones_from_yaml(zones))
+    async with lab:
+        reports = await scan_domains(["bare.test", "ent.test"], lab_network(lab.nameserver), DKIM_CHECKS)
+    per_domain = {
+        d: [n for n in lab.asked if n == d or n.endswith("." + d)] for d in ("bare.test", "ent.test")
+    }
+    # bare.test: MX, TXT, _domainkey (NXDOMAIN), then only Google's selector, hinted by the MX.
+    assert sorted(per_domain["bare.test"]) == sorted(
+        ["bare.test", "bare.test", "_domainkey.bare.test", "google._domainkey.bare.test"]
+    )
+    bare = reports[0].observations["dkim"]
+    assert isinstance(bare, DkimObservation) and bare.nothing_below and bare.tried == ("google",)
+    selectors = next(f for f in reports[0].findings if f.check_id == "email.dkim.selectors")
+    assert selectors.grade is Grade.UNKNOWN
+    assert "no names exist under _domainkey.bare.test (NXDOMAIN, RFC 8020)" in selectors.summary.en
+    # ent.test: _domainkey exists only as the parent of a selector, so the lab says NODATA and every
+    # built-in selector is asked; the key at mxvault is found.
+    ent = reports[1].observations["dkim"]
+    assert isinstance(ent, DkimObservation) and not ent.nothing_below and ent.skipped == ()
+    assert ent.domainkey is not None and ent.domainkey.outcome == "NODATA"
+    assert len(per_domain["ent.test"]) == 3 + len(candidate_selectors((), ()))
+    assert [lookup.selector for lookup in ent.found] == ["mxvault"]
+    assert {f.check_id: f.grade for f in reports[1].findings}["email.dkim.selectors"] is Grade.A
     for report in reports:
         snapshot = from_json(Snapshot, to_json(report.snapshot))
         assert evaluate_snapshot(snapshot, DKIM_CHECKS).findings == report.findings

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dns.message
 import dns.name
+import dns.rcode
+import dns.rdatatype
 import pytest
 
 from mimawari.errors import LabError, ZoneError
@@ -137,3 +140,28 @@ async def test_ds_is_answered_from_the_parent_zone() -> None:
         soa = await client.query(Query.of("a.test", "SOA", dnssec=True))
     assert ds.records and " test. " in ds.signatures[0]
     assert soa.records and " a.test. " in soa.signatures[0]
+
+
+@pytest.mark.parametrize(
+    ("qname", "rdtype", "zone"),
+    [
+        ("www.a.b.test", "A", "a.b.test"),  # the deepest zone wins, even two labels below its parent
+        ("x.b.test", "A", "test"),  # no zone at b.test: its parent holds the name
+        ("A.B.TEST", "TXT", "a.b.test"),  # names are case-insensitive
+        ("a.b.test", "DS", "test"),  # a zone's DS is on the parent side (RFC 4035 §2.4)
+        ("x.a.b.test", "DS", "a.b.test"),  # below an apex, DS is an ordinary type
+        ("test", "DS", "test"),  # no parent in the lab: the top zone answers its own DS
+        ("other.example", "A", None),
+    ],
+)
+def test_the_zone_that_answers_is_found_by_walking_up_the_name(
+    qname: str, rdtype: str, zone: str | None
+) -> None:
+    lab = DnsLab(zones_from_yaml("zones:\n  test: {}\n  a.b.test: {}\n  unrelated.example.net: {}\n"))
+    reply = lab.respond(dns.message.make_query(qname, rdtype))
+    assert reply is not None
+    if zone is None:
+        assert reply.rcode() == dns.rcode.REFUSED
+        return
+    (soa,) = (rrset for rrset in reply.authority if rrset.rdtype == dns.rdatatype.SOA)
+    assert soa.name == dns.name.from_text(zone)

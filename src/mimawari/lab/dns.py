@@ -69,11 +69,14 @@ class DnsLab:
         self.trust_anchors = signed.trust_anchors
         """DS records of the lab's top signed zones, for ``Target.trust_anchors`` or ``--trust-anchor``."""
         self.trust_anchor_text = signed.trust_anchor_text
-        # Longest origin first, so a child zone wins over its parent.
-        self._ordered = sorted(signed.zones, key=lambda z: len(z.origin or dns.name.root), reverse=True)
+        # By origin, so that finding a name's zone is a walk up its labels, not a scan of every zone.
+        self._by_origin: dict[dns.name.Name, dns.zone.Zone] = {}
+        for zone in signed.zones:
+            if zone.origin is not None:
+                self._by_origin.setdefault(zone.origin, zone)
         self._nsec_owners = {
-            z.origin: sorted(n for n, node in z.nodes.items() if node.get_rdataset(_IN, dns.rdatatype.NSEC))
-            for z in self._ordered
+            origin: sorted(n for n, node in z.nodes.items() if node.get_rdataset(_IN, dns.rdatatype.NSEC))
+            for origin, z in self._by_origin.items()
         }
 
     @property
@@ -151,11 +154,20 @@ class DnsLab:
     def _zone_for(
         self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType | None = None
     ) -> dns.zone.Zone | None:
-        holding = [z for z in self._ordered if z.origin is not None and name.is_subdomain(z.origin)]
-        # The DS of a zone lives on the parent side of the cut (RFC 4035 §2.4).
-        if rdtype == dns.rdatatype.DS and len(holding) > 1 and holding[0].origin == name:
-            return holding[1]
-        return holding[0] if holding else None
+        """The deepest lab zone holding ``name``: the child wins over its parent."""
+        apex: dns.zone.Zone | None = None
+        owner = name
+        while True:
+            zone = self._by_origin.get(owner)
+            if zone is not None:
+                # The DS of a zone lives on the parent side of the cut (RFC 4035 §2.4): answer it from
+                # the parent zone if the lab has one, else from the zone itself.
+                if rdtype != dns.rdatatype.DS or owner != name:
+                    return zone
+                apex = zone
+            if len(owner) <= 1:  # the root, or a relative name's last label
+                return apex
+            owner = owner.parent()
 
     def _resolve(
         self, reply: dns.message.Message, name: dns.name.Name, rdtype: dns.rdatatype.RdataType, dnssec: bool

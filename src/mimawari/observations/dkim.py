@@ -2,9 +2,14 @@
 
 DKIM has no index of selectors: a verifier learns the selector from a message's signature (RFC 6376
 §3.1), and DNS cannot list them. So the plan asks for the selectors the user named plus a built-in list of
-common and provider-specific ones, all at once, together with the domain's MX and TXT records, whose
-providers (Microsoft 365 MX, Google SPF include, …) say which selectors to expect. Finding no key this way
-is not proof that the domain does not sign: the checks say so.
+common and provider-specific ones, and the domain's MX and TXT records, whose providers (Microsoft 365 MX,
+Google SPF include, …) say which selectors to expect. Finding no key this way is not proof that the
+domain does not sign: the checks say so.
+
+Most domains publish nothing under ``_domainkey`` at all, and the built-in list is most of a scan's DNS
+queries. So the first round also asks ``_domainkey.<domain>`` itself: NXDOMAIN there means no name exists
+at or below it (RFC 8020 §2), and the built-in list is skipped. NODATA (the usual answer when keys exist:
+an empty non-terminal), records, a timeout or an error all lead to the whole list.
 """
 
 from __future__ import annotations
@@ -205,6 +210,15 @@ class DkimObservation:
     not_found: tuple[str, ...] = ()
     hints: tuple[ProviderHint, ...] = ()
     hint_lookups: tuple[DnsAnswer, ...] = ()
+    domainkey: DnsAnswer | None = None
+    """The ``_domainkey.<domain>`` TXT lookup asked in the first round (see ``nothing_below``)."""
+    skipped: tuple[str, ...] = ()
+    """Built-in selectors not asked because ``_domainkey.<domain>`` was NXDOMAIN (RFC 8020 §2)."""
+
+    @property
+    def nothing_below(self) -> bool:
+        """``_domainkey.<domain>`` is NXDOMAIN: no name, so no key, exists below it (RFC 8020 §2)."""
+        return self.domainkey is not None and nothing_below(self.domainkey)
 
     @property
     def found(self) -> tuple[SelectorLookup, ...]:
@@ -283,19 +297,49 @@ def _lookup(selector: str, origin: str, answer: DnsAnswer) -> SelectorLookup:
     return SelectorLookup(selector, origin, answer, keys, others)
 
 
+def nothing_below(domainkey: DnsAnswer) -> bool:
+    """True when the ``_domainkey.<domain>`` answer proves that no selector name exists (RFC 8020 §2).
+
+    Only a plain NXDOMAIN for the name itself proves it: after a CNAME the NXDOMAIN is about the chain's
+    end, and a timeout or an error says nothing about the names below.
+    """
+    return domainkey.status is Status.ABSENT and domainkey.nxdomain and not domainkey.cname_chain
+
+
+def _selector_query(selector: str, domain: str) -> Query:
+    return Query.of(f"{selector}._domainkey.{domain}", "TXT")
+
+
 def dkim_plan(target: Target) -> Plan[DkimObservation]:
     domain = target.domain
-    everything = candidate_selectors(target.dkim_selectors, ())
-    # One round trip: the hints only reorder and explain, so they need not be known before asking.
-    mx, txt, *answers = yield from ask(
+    given = tuple(dict.fromkeys(s for s in map(normalize_selector, target.dkim_selectors) if s))
+    # Round 1: the hints, the user's selectors, and _domainkey.<domain> to learn whether anything is below.
+    mx, txt, domainkey, *given_answers = yield from ask(
         Query.of(domain, "MX"),
         Query.of(domain, "TXT"),
-        *(Query.of(f"{selector}._domainkey.{domain}", "TXT") for selector in everything),
+        Query.of(f"_domainkey.{domain}", "TXT"),
+        *(_selector_query(selector, domain) for selector in given),
     )
-    by_selector = dict(zip(everything, answers, strict=True))
+    answers = dict(zip(given, given_answers, strict=True))
     hints = provider_hints(mx, txt)
     ordered = candidate_selectors(target.dkim_selectors, hints)
-    lookups = [_lookup(selector, origin, by_selector[selector]) for selector, origin in ordered.items()]
+    if nothing_below(domainkey):
+        # RFC 8020 §2 lets us skip the built-in list. The selectors the user named and those the MX/SPF
+        # providers sign with are still asked: some servers (older authoritative software, DNS load
+        # balancers) wrongly answer NXDOMAIN for an empty non-terminal, i.e. with names below it, and
+        # for the selectors we have a reason to expect, that one lookup each is cheap insurance.
+        wanted = [selector for hint in hints for selector in hint.selectors]
+    else:
+        wanted = list(ordered)
+    rest = list(dict.fromkeys(selector for selector in wanted if selector not in answers))
+    if rest:
+        more = yield from ask(*(_selector_query(selector, domain) for selector in rest))
+        answers.update(zip(rest, more, strict=True))
+    lookups = [
+        _lookup(selector, origin, answers[selector])
+        for selector, origin in ordered.items()
+        if selector in answers
+    ]
     interesting = tuple(
         lookup
         for lookup in lookups
@@ -309,8 +353,18 @@ def dkim_plan(target: Target) -> Plan[DkimObservation]:
         status = (
             (Status.TIMEOUT if Status.TIMEOUT in failures else Status.ERROR) if failures else Status.ABSENT
         )
-    given = tuple(dict.fromkeys(s for s in map(normalize_selector, target.dkim_selectors) if s))
-    return DkimObservation(domain, status, given, tuple(ordered), interesting, not_found, hints, (mx, txt))
+    return DkimObservation(
+        domain,
+        status,
+        given,
+        tuple(lookup.selector for lookup in lookups),
+        interesting,
+        not_found,
+        hints,
+        (mx, txt),
+        domainkey,
+        tuple(selector for selector in ordered if selector not in answers),
+    )
 
 
 DKIM = Observer("dkim", dkim_plan)

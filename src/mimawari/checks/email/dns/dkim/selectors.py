@@ -9,7 +9,9 @@ so a key not found among the guessed ones is *not* evidence that the domain does
 * unknown — no key found: either a lookup failed (a key may be behind it), or every lookup answered and
   none of the guessed selectors has a key. The latter explains what the MX/SPF providers lead us to
   expect (e.g. Microsoft 365 without ``selector1``/``selector2`` is not signing with its own key) and asks
-  for the real selector (``--dkim-selector``) rather than raising a false "no DKIM" alarm.
+  for the real selector (``--dkim-selector``) rather than raising a false "no DKIM" alarm. When
+  ``_domainkey.<domain>`` is NXDOMAIN (RFC 8020 §2: nothing below it), the summary says so with that
+  answer as evidence; the grade stays unknown, since some servers give NXDOMAIN for empty non-terminals.
 """
 
 from __future__ import annotations
@@ -68,6 +70,18 @@ EXPECTED = Text(
     "sign mail as {domain} with a key of its own yet.",
     "{provider}（{seen}）は {selectors} で署名しますが、いずれも公開されていません。{provider} はまだ "
     "{domain} 自身の鍵で署名していない可能性が高いです。",
+)
+NOTHING_BELOW = Text(
+    "No DKIM key was found: no names exist under _domainkey.{domain} (NXDOMAIN, RFC 8020), so {domain} "
+    "publishes no key under any selector, and the {skipped} built-in selectors were not asked.",
+    "DKIM 鍵は見つかりませんでした。_domainkey.{domain} の下には名前が存在しない（NXDOMAIN、RFC 8020）ため、"
+    "{domain} はどのセレクターにも鍵を公開しておらず、組み込みの {skipped} 個のセレクターは問い合わせていません。",
+)
+ASKED_ANYWAY = Text(
+    "The {tried} selector(s) you named or your providers use were asked anyway, in case the DNS server "
+    "wrongly answers NXDOMAIN for names that have names below them.",
+    "DNS サーバーが下位に名前のある名前に誤って NXDOMAIN を返す場合に備え、指定されたセレクターや利用中の"
+    "プロバイダーのセレクター（計 {tried} 個）は念のため問い合わせました。",
 )
 UNGUESSABLE = Text(
     "{provider} ({seen}) signs with per-domain selectors that cannot be guessed.",
@@ -132,7 +146,8 @@ def evaluate(observation: DkimObservation) -> Verdict:
         summary = FAILED.format(count=len(failed), tried=len(observation.tried), outcomes=outcomes)
         return Verdict(Grade.UNKNOWN, summary, failure_evidence(observation))
     evidence = (
-        Evidence("selectors tried", ", ".join(observation.tried)),
+        *_nothing_below_evidence(observation),
+        Evidence("selectors tried", ", ".join(observation.tried) or "none"),
         *(Evidence(str(answer.query), answer.describe()) for answer in observation.hint_lookups),
     )
     if missing:
@@ -140,7 +155,9 @@ def evaluate(observation: DkimObservation) -> Verdict:
         return _publish_given(
             observation, Grade.D, GIVEN_MISSING.format(missing=", ".join(missing)), evidence
         )
-    summary = NOT_FOUND.format(tried=len(observation.tried), domain=observation.domain)
+    # Still unknown, never E, even when _domainkey is NXDOMAIN: a server may answer NXDOMAIN wrongly for
+    # an empty non-terminal, and mail may be signed with a provider's domain instead of this one.
+    summary = _not_found_summary(observation)
     expected = [hint for hint in observation.hints if hint.selectors]
     for hint in observation.hints:
         text = EXPECTED if hint.selectors else UNGUESSABLE
@@ -160,6 +177,27 @@ def evaluate(observation: DkimObservation) -> Verdict:
         f"mimawari scan {observation.domain} --dkim-selector SELECTOR",
     )
     return Verdict(Grade.UNKNOWN, summary, evidence, fix, severity=Severity.LOW)
+
+
+def _not_found_summary(observation: DkimObservation) -> Text:
+    domain = observation.domain
+    if not observation.nothing_below:
+        return NOT_FOUND.format(tried=len(observation.tried), domain=domain)
+    summary = NOTHING_BELOW.format(domain=domain, skipped=len(observation.skipped))
+    if observation.tried:
+        summary = join(summary, ASKED_ANYWAY.format(tried=len(observation.tried)))
+    return summary
+
+
+def _nothing_below_evidence(observation: DkimObservation) -> tuple[Evidence, ...]:
+    """The NXDOMAIN at ``_domainkey.<domain>`` that let discovery skip the built-in selectors."""
+    answer = observation.domainkey
+    if answer is None or not observation.nothing_below:
+        return ()
+    return (
+        Evidence(str(answer.query), f"{answer.describe()} (RFC 8020 §2: no names below)"),
+        Evidence("selectors not asked", f"{len(observation.skipped)} built-in selectors"),
+    )
 
 
 def _given_missing(observation: DkimObservation) -> tuple[str, ...]:
@@ -239,6 +277,7 @@ CHECK = Check(
     references=(
         Reference("RFC 6376 §3.1, §3.6.2", "https://www.rfc-editor.org/rfc/rfc6376#section-3.1"),
         RFC6376,
+        Reference("RFC 8020 §2", "https://www.rfc-editor.org/rfc/rfc8020#section-2"),
     ),
     observer=DKIM,
     evaluate=evaluate,
