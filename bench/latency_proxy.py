@@ -68,8 +68,6 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
 
 async def serve(host: str, upstream: tuple[str, int], delay: float) -> None:
     loop = asyncio.get_running_loop()
-    udp, _ = await loop.create_datagram_endpoint(lambda: _Listener(upstream, delay), local_addr=(host, 0))
-    port = udp.get_extra_info("sockname")[1]
 
     async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -79,7 +77,17 @@ async def serve(host: str, upstream: tuple[str, int], delay: float) -> None:
             return
         await asyncio.gather(_pipe(reader, lab_writer, 0), _pipe(lab_reader, writer, delay))
 
-    tcp = await asyncio.start_server(relay, host, port)
+    # UDP takes a free port first and TCP must get the same one, which can race: retry as the lab does.
+    for _attempt in range(20):
+        udp, _ = await loop.create_datagram_endpoint(lambda: _Listener(upstream, delay), local_addr=(host, 0))
+        port = udp.get_extra_info("sockname")[1]
+        try:
+            tcp = await asyncio.start_server(relay, host, port)
+            break
+        except OSError:
+            udp.close()
+    else:
+        raise OSError(f"no port on {host} free for both UDP and TCP")
     print(f"proxy {host}:{port}", flush=True)
     async with tcp:
         await tcp.serve_forever()
