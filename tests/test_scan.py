@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from mimawari.errors import InvalidDomainError, NameserverUnreachableError
 from mimawari.lab import DnsLab, demo_lab, demo_targets, zones_from_yaml
 from mimawari.lookup import DnsAnswer, Query, Snapshot
-from mimawari.model import Grade, Status
+from mimawari.model import Grade, Status, Target
 from mimawari.observe import Nameserver
 from mimawari.scan import DomainReport, evaluate_snapshot, scan, scan_domains
 from mimawari.serial import from_json, to_json
@@ -85,3 +87,18 @@ zones:
     answer = report.snapshot.answer(Query.of("_dmarc.alias.test", "TXT"))
     assert answer is not None
     assert answer.cname_chain == ("_dmarc.central.test",)
+
+
+async def test_replay_judges_dates_at_the_time_of_the_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with demo_lab() as lab:
+        anchors = lab.connection().trust_anchors
+        (report,) = await scan_domains(
+            [Target("kuroneko-group.example", trust_anchors=anchors)], lab.network()
+        )
+    grades = {f.check_id: f.grade for f in report.findings}
+    assert grades["dns.dnssec.status"] is Grade.A
+    assert report.snapshot.target.observed_at > 0
+    later = time.time() + 2 * 365 * 86400  # every lab signature has expired by then
+    monkeypatch.setattr(time, "time", lambda: later)
+    replayed = evaluate_snapshot(from_json(Snapshot, to_json(report.snapshot)))
+    assert {f.check_id: f.grade for f in replayed.findings} == grades

@@ -6,6 +6,7 @@ Texts a user reads exist in English and Japanese from the start (DESIGN rule 8).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -89,6 +90,13 @@ class Target:
     """Selectors to try besides the built-in list of common ones."""
     trust_anchors: tuple[str, ...] = ()
     """DNSSEC trust anchors as DS or DNSKEY records in presentation format; empty: the bundled root keys."""
+    observed_at: int = 0
+    """When the scan ran (Unix seconds), set when it starts and kept in the snapshot: signature and
+    certificate dates are judged at this moment, so a snapshot replayed later gets the same verdicts."""
+
+    def moment(self) -> int:
+        """``observed_at``, or now for a target that was never scanned (a hand-made one in a test)."""
+        return self.observed_at or int(time.time())
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -43,6 +44,7 @@ def _report(snapshot: Snapshot, observations: dict[str, Any], checks: Registry) 
 
 
 async def scan_target(target: Target, network: Network, checks: Registry = ALL_CHECKS) -> DomainReport:
+    target = replace(target, observed_at=target.observed_at or int(time.time()))
     recorded: list[Response] = []
     observers = _observers(checks)
     results = await asyncio.gather(*(run_plan(o.plan(target), network, recorded) for o in observers))

@@ -47,6 +47,8 @@ class BimiObservation:
     logo: SvgLogo | None = None
     certificate_fetch: HttpsFetch | None = None
     certificate: MarkCertificate | None = None
+    observed_at: int = 0
+    """When the scan ran (``Target.observed_at``): the moment the certificate's dates are judged at."""
 
     @property
     def usable(self) -> bool:
@@ -93,6 +95,7 @@ def bimi_plan(target: Target) -> Plan[BimiObservation]:
         logo,
         certificate_fetch,
         certificate,
+        target.moment(),
     )
 
 

@@ -12,7 +12,6 @@ the MTA-server checks make; ``TlsaRecord.matches`` and ``dane_authenticates`` ar
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -167,7 +166,7 @@ def tlsa_name(host: str) -> str:
 
 def dane_plan(target: Target) -> Plan[DaneObservation]:
     anchors, _ = trust_anchors(target)
-    now = int(time.time())
+    now = target.moment()
     mx = yield from validation_plan(target.domain, "MX", anchors, now)
     hosts = mx_hosts_of(mx)
     plans = [validation_plan(host, "A", anchors, now) for host in hosts] + [

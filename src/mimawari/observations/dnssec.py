@@ -11,7 +11,6 @@ not as a resolver's SERVFAIL. A timeout or error anywhere yields ``unknown`` wit
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -267,7 +266,7 @@ def together(*plans: Plan[T]) -> Plan[tuple[T, ...]]:
 
 def dnssec_plan(target: Target) -> Plan[DnssecObservation]:
     anchors, bundled = trust_anchors(target)
-    now = int(time.time())
+    now = target.moment()
     domain = yield from validation_plan(target.domain, "MX", anchors, now)
     hosts = mx_hosts_of(domain)
     hosts_checked = yield from together(*(validation_plan(host, "A", anchors, now) for host in hosts))

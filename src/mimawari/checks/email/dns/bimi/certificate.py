@@ -70,10 +70,6 @@ EFFECT = Text(
 )
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def evaluate(observation: BimiObservation) -> Verdict:
     record = observation.record
     if not observation.usable or record is None:
@@ -104,7 +100,7 @@ def evaluate(observation: BimiObservation) -> Verdict:
         "not_before": certificate.not_before,
         "not_after": certificate.not_after,
     }
-    moment = now()
+    moment = datetime.fromtimestamp(observation.observed_at, UTC)
     if (
         not datetime.fromisoformat(certificate.not_before)
         <= moment
