@@ -228,10 +228,14 @@ class Snapshot:
 
 
 def not_recorded(request: Request) -> Response:
-    """The response ``replay`` gives for a request the snapshot lacks: an error, never absent."""
+    """The response ``replay`` gives for a request the snapshot lacks: undecided, never absent.
+
+    A DNS error already means "cannot tell". An HTTP error does not: it is a finding (a sender fetching
+    the MTA-STS policy would fail too), so a missing fetch replays as a timeout, the undecided outcome.
+    """
     if isinstance(request, Query):
         return DnsAnswer(request, Status.ERROR, detail="not in the recorded snapshot")
-    return HttpResponse(request, Status.ERROR, detail="not in the recorded snapshot")
+    return HttpResponse(request, Status.TIMEOUT, detail="not in the recorded snapshot")
 
 
 def replay(plan: Plan[T], snapshot: Snapshot, missing: Callable[[Request], Response] = not_recorded) -> T:

@@ -22,7 +22,6 @@ from mimawari.lookup import (
     Response,
     ask,
     fetch,
-    not_recorded,
     txt_value,
 )
 from mimawari.model import Status, Target
@@ -33,7 +32,6 @@ from mimawari.parse.mx import mx_exchanges
 
 POLICY_PATH = "/.well-known/mta-sts.txt"
 MAX_ADDRESSES_TRIED = 3
-_NOT_RECORDED = not_recorded(HttpRequest("", "")).detail
 
 
 class Retrieval(StrEnum):
@@ -103,9 +101,7 @@ def fetch_https(
 
 
 def _judge(response: HttpResponse, content_type: str | None) -> tuple[Retrieval, str]:
-    if response.status is Status.TIMEOUT or (
-        response.status is Status.ERROR and response.detail.startswith(_NOT_RECORDED)
-    ):
+    if response.status is Status.TIMEOUT:
         return Retrieval.UNKNOWN, f"{response.request}: {response.describe()}"
     if response.status is not Status.PRESENT:
         return Retrieval.FAILED, response.detail or response.status.value
