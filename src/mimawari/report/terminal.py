@@ -42,13 +42,13 @@ def render_finding(console: Console, finding: Finding, lang: Lang) -> None:
             (f"   {finding.check_id} · {weight}", "dim"),
         )
     )
-    console.print(Padding(RichText(finding.summary.get(lang)), (0, 0, 0, 4)))
+    console.print(Padding(_prose(finding.summary.get(lang)), (0, 0, 0, 4)))
     rows = _grid()
     for item in finding.evidence:
-        rows.add_row("", LABELS["evidence"].get(lang), RichText(f"{item.source} → {item.value}", style="dim"))
+        rows.add_row("", LABELS["evidence"].get(lang), _prose(f"{item.source} → {item.value}", "dim"))
     if finding.fix is not None:
         rows.add_row(
-            "", RichText(LABELS["fix"].get(lang), style="cyan"), RichText(finding.fix.action.get(lang))
+            "", RichText(LABELS["fix"].get(lang), style="cyan"), _prose(finding.fix.action.get(lang))
         )
     console.print(rows)
     if finding.fix is not None and finding.fix.snippet:
@@ -58,10 +58,16 @@ def render_finding(console: Console, finding: Finding, lang: Lang) -> None:
     if finding.after_fix is not None:
         after, rows = finding.after_fix, _grid()
         effect = RichText.assemble(
-            (f" {after.grade.value} ", GRADE_STYLE[after.grade]), " ", after.effect.get(lang)
+            (f" {after.grade.value} ", GRADE_STYLE[after.grade]), " ", after.effect.get(lang), overflow="fold"
         )
         rows.add_row("", RichText(LABELS["after"].get(lang), style="green"), effect)
         console.print(rows)
+
+
+def _prose(text: str, style: str = "") -> RichText:
+    # Japanese has no spaces to wrap at: a whole sentence is one "word", which Rich would cut with an
+    # ellipsis inside a table cell. Folding keeps every character.
+    return RichText(text, style=style, overflow="fold")
 
 
 def _grid() -> Table:
