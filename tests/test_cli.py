@@ -189,3 +189,9 @@ async def test_demo_condenses_passing_checks_unless_all() -> None:
     assert code == 0
     assert "checks pass" not in full
     assert full.count("\n") > out.count("\n")
+
+
+async def test_lab_up_refuses_a_non_loopback_address() -> None:
+    code, _, err = await run("lab", "up", "--host", "10.0.0.1")
+    assert code == 3
+    assert_one_line_error(err, "only listens on loopback")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -39,8 +40,12 @@ def test_port_map() -> None:
 
 def test_trust_anchor_file(tmp_path: Path) -> None:
     path = tmp_path / "anchors"
-    path.write_text("; lab anchor\n\nlab. IN DS 1 13 2 ABCD ; comment\n")
-    assert read_trust_anchors(str(path)) == ("lab. IN DS 1 13 2 ABCD",)
+    ds = ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D"
+    path.write_text(f"; root KSK-2017\n\n{ds} ; comment\n")
+    assert read_trust_anchors(str(path)) == (ds,)
+    path.write_text(f"{ds}\nlab. IN DS 1 13 2 ABCD\n")  # a digest of the wrong length
+    with pytest.raises(InputError, match=re.escape("not a DS or DNSKEY record: 'lab. IN DS 1 13 2 ABCD'")):
+        read_trust_anchors(str(path))
     path.write_text("; nothing\n")
     with pytest.raises(InputError, match="holds no"):
         read_trust_anchors(str(path))

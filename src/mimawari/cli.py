@@ -230,7 +230,7 @@ def lab_up(
     """Serve lab zones (DNS) and sites (HTTPS) until interrupted."""
 
     async def run() -> None:
-        lab = load_lab_files(zone, host=host, dns_port=port) if zone else demo_lab(dns_port=port)
+        lab = load_lab_files(zone, host=host, dns_port=port) if zone else demo_lab(host=host, dns_port=port)
         async with lab:
             connection_file = Path(tempfile.gettempdir()) / f"mimawari-lab-{lab.nameserver.port}.json"
             connection_file.write_text(to_json(lab.connection(), indent=2), encoding="utf-8")
@@ -238,7 +238,10 @@ def lab_up(
                 out.print(f"nameserver {lab.nameserver}")
                 out.print(f"https 127.0.0.1:{lab.https_port} (CA: {lab.ca_file})", style="dim")
                 out.print(f"zones: {', '.join(lab.zones.origins)}", style="dim")
-                out.print(f"try: mimawari scan {lab.zones.origins[-1]} --lab {connection_file}", style="dim")
+                example = next(
+                    (o for o in lab.zones.origins if "." in o and not o.endswith(".arpa")), "DOMAIN"
+                )
+                out.print(f"try: mimawari scan {example} --lab {connection_file}", style="dim")
                 await lab.dns.serve_forever()
             finally:
                 connection_file.unlink(missing_ok=True)

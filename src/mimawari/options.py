@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mimawari.errors import InputError
+from mimawari.parse.dnssec import parse_trust_anchor
 
 
 def parse_port_map(items: Iterable[str]) -> dict[int, int]:
@@ -30,4 +31,7 @@ def read_trust_anchors(path: str) -> tuple[str, ...]:
     anchors = tuple(line for line in lines if line)
     if not anchors:
         raise InputError(f"trust anchor file {path} holds no DS or DNSKEY record")
+    bad = next((line for line in anchors if parse_trust_anchor(line) is None), None)
+    if bad is not None:
+        raise InputError(f"trust anchor file {path}: not a DS or DNSKEY record: {bad[:80]!r}")
     return anchors

@@ -30,9 +30,9 @@ def _demo_text() -> str:
     return files("mimawari.lab").joinpath("demo.yaml").read_text(encoding="utf-8")
 
 
-def demo_lab(*, dns_port: int = 0) -> Lab:
+def demo_lab(*, host: str = "127.0.0.1", dns_port: int = 0) -> Lab:
     """The demo organisation (Kuroneko Trading) as a lab: DNS, signed zones and HTTPS sites."""
-    return Lab.from_yaml(_demo_text(), dns_port=dns_port)
+    return Lab.from_yaml(_demo_text(), host=host, dns_port=dns_port)
 
 
 def demo_targets() -> list[str]:
