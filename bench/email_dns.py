@@ -11,6 +11,7 @@ from PyPI into ``bench/.venv-checkdmarc`` on first use, never into the project's
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import queue
@@ -32,6 +33,8 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench` importable
 
 from bench.lab_domains import LabDomains, generate  # noqa: E402
 from mimawari.checks import ALL_CHECKS  # noqa: E402  (what `mimawari scan` evaluates in this tree)
+from mimawari.lab.world import LabConnection  # noqa: E402
+from mimawari.serial import from_json, to_json  # noqa: E402
 
 MIMAWARI = ROOT / ".venv" / "bin" / "mimawari"
 PEER_VENV = ROOT / "bench" / ".venv-checkdmarc"
@@ -39,6 +42,7 @@ PEER_SPEC = "checkdmarc==6.0.4"
 PEER_SCRIPT = ROOT / "bench" / "checkdmarc_peer.py"
 PROXY_SCRIPT = ROOT / "bench" / "latency_proxy.py"
 LAB_START_SECONDS = 180
+SECURE_CHECKS = ("dns.dnssec.", "email.dane.")
 TARGET_RATIO = 10.0
 # What checkdmarc.check_domains() looks at for each domain (checkdmarc 6.0, MX TLS probes off by default).
 PEER_CHECKS = (
@@ -62,6 +66,8 @@ class Run:
     output_bytes: int
     records_seen: tuple[int, int]
     grades: Counter[str]
+    secure_grades: dict[str, Counter[str]] = dataclasses.field(default_factory=dict)
+    """Grades of the DNSSEC and DANE checks, by check id: proof they were evaluated, not ``unknown``."""
 
     @property
     def rate(self) -> float:
@@ -80,8 +86,10 @@ class Server:
         with log.open("wb") as stderr:
             self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, text=True)
         lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._drain, args=(lines,), daemon=True).start()
-        deadline = time.monotonic() + LAB_START_SECONDS
+        self._drainer = threading.Thread(target=self._drain, args=(lines,), daemon=True)
+        self._drainer.start()
+        started = time.monotonic()
+        deadline = started + LAB_START_SECONDS
         while True:
             try:
                 line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
@@ -93,12 +101,39 @@ class Server:
                 raise BenchError(f"the {name} could not start: {self._last_error()}")
             if line.startswith(ready):
                 self.address = line.split()[1]
+                self.lines = lines
+                self.start_seconds = time.monotonic() - started
                 return
+
+    def connection_file(self) -> Path:
+        """The lab's connection file, from the ``try: mimawari scan … --lab FILE`` line ``lab up`` prints
+        after its address (Rich may wrap it: the path is the word after ``--lab``), or where ``lab up``
+        writes it: ``$TMPDIR/mimawari-lab-<port>.json``."""
+        words: list[str] = []
+        deadline = time.monotonic() + 10
+        while "--lab" not in words[:-1] and time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            if line.startswith("try:") or words:
+                words += line.split()
+        path = (
+            Path(words[words.index("--lab") + 1])
+            if "--lab" in words[:-1]
+            else Path(tempfile.gettempdir()) / f"mimawari-lab-{self.address.rsplit(':', 1)[1]}.json"
+        )
+        if not path.is_file():
+            raise BenchError(f"the {self.name} wrote no connection file ({path})")
+        return path
 
     def _drain(self, lines: queue.Queue[str | None]) -> None:
         assert self.process.stdout is not None
-        for line in self.process.stdout:
-            lines.put(line.strip())
+        with self.process.stdout:  # closed at the end of the output, when the server has stopped
+            for line in self.process.stdout:
+                lines.put(line.strip())
         lines.put(None)
 
     def _last_error(self) -> str:
@@ -124,6 +159,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self._drainer.join(5)
 
 
 # --- measuring one tool run ---------------------------------------------------------------------------
@@ -192,10 +228,29 @@ def _records_seen(lab: LabDomains, names: Sequence[str], text_by_domain: dict[st
     return seen, len(sample)
 
 
+def scan_connection(lab: Server, ask: str, work: Path) -> Path:
+    """The connection file for ``mimawari scan --lab``: the lab's own, whose trust anchor is the DS of
+    the signed top zone ``example`` (so DNSSEC is validated for real), or, when answers go through the
+    latency proxy, a copy whose nameserver is the proxy (``--lab`` cannot be combined with
+    ``--nameserver``)."""
+    path = lab.connection_file()
+    if ask == lab.address:
+        return path
+    try:
+        connection = from_json(LabConnection, path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BenchError(f"cannot read the lab's connection file {path}: {exc}") from None
+    if not connection.trust_anchors:
+        raise BenchError(f"the lab's connection file {path} has no DNSSEC trust anchor")
+    copy = work / "lab-via-proxy.json"
+    copy.write_text(to_json(dataclasses.replace(connection, nameserver=ask), indent=2), encoding="utf-8")
+    return copy
+
+
 def run_mimawari(
-    lab: Server, ask: str, domains: LabDomains, names: Sequence[str], work: Path, timeout: float
+    lab: Server, connection: Path, domains: LabDomains, names: Sequence[str], work: Path, timeout: float
 ) -> Run:
-    argv = [str(MIMAWARI), "scan", *names, "--nameserver", ask, "--format", "json"]
+    argv = [str(MIMAWARI), "scan", *names, "--lab", str(connection), "--format", "json"]
     argv += ["--timeout", f"{timeout:g}"]
     size = sum(len(a) + 1 for a in argv) + sum(len(k) + len(v) + 2 for k, v in os.environ.items())
     if size > os.sysconf("SC_ARG_MAX") * 3 // 4:
@@ -216,6 +271,10 @@ def run_mimawari(
         raise BenchError(f"mimawari scan reported {len(got)} domains for {len(names)} asked")
     sent = {(a["query"]["name"], a["query"]["rdtype"]) for r in reports for a in r["snapshot"]["dns"]}
     texts = {r["domain"]: json.dumps(r) for r in reports}
+    secure: dict[str, Counter[str]] = {}
+    for finding in (f for r in reports for f in r["findings"]):
+        if finding["check_id"].startswith(SECURE_CHECKS):
+            secure.setdefault(finding["check_id"], Counter())[finding["grade"]] += 1
     return Run(
         "mimawari",
         len(names),
@@ -227,6 +286,7 @@ def run_mimawari(
         output.stat().st_size,
         _records_seen(domains, names, texts),
         Counter(f["grade"] for r in reports for f in r["findings"]),
+        secure,
     )
 
 
@@ -296,11 +356,14 @@ def _row(run: Run) -> str:
     )
 
 
-def report(runs: list[Run], peer: Run | None, checks: str, lab: LabDomains, dns: str) -> list[str]:
+def report(
+    runs: list[Run], peer: Run | None, checks: str, lab: LabDomains, dns: str, lab_start: float
+) -> list[str]:
     full = runs[-1]
     lines = [
-        f"mimawari email-DNS benchmark: {full.domains} lab domains ({len(lab.zones)} zones), {dns},"
-        f" {os.cpu_count()} CPUs",
+        f"mimawari email-DNS benchmark: {full.domains} lab domains ({len(lab.zones)} zones,"
+        f" {len(lab.signing)} DNSSEC-signed), {dns}, {os.cpu_count()} CPUs",
+        f"lab start-up (zones loaded and signed, until it printed its address): {lab_start:.1f} s",
         f"mimawari checks: {checks}",
     ]
     if peer is not None:
@@ -346,6 +409,8 @@ def report(runs: list[Run], peer: Run | None, checks: str, lab: LabDomains, dns:
         )
     grades = ", ".join(f"{g} {n}" for g, n in sorted(full.grades.items()))
     lines += ["", f"mimawari grades over {full.domains} domains: {grades}"]
+    for check, counts in sorted(full.secure_grades.items()):
+        lines.append(f"  {check:<22} {', '.join(f'{g} {n}' for g, n in sorted(counts.items()))}")
     return lines
 
 
@@ -397,7 +462,8 @@ def _bench(args: argparse.Namespace) -> int:
         )
         proxy = None
         try:
-            ask, dns = lab.address, f"lab DNS {lab.address} in its own process"
+            ask = lab.address
+            dns = f"lab DNS {lab.address} in its own process (mimawari: --lab, its trust anchor)"
             if args.rtt_ms > 0:
                 proxy = Server(
                     "latency proxy",
@@ -413,16 +479,17 @@ def _bench(args: argparse.Namespace) -> int:
                     work / "proxy.err",
                 )
                 ask, dns = proxy.address, f"{dns}, answers delayed {args.rtt_ms:g} ms by a proxy"
+            connection = scan_connection(lab, ask, work)
             runs = []
             for size in _sizes(len(names)):
                 print(f"bench: mimawari scan on {size} domains …", file=sys.stderr)
-                runs.append(run_mimawari(lab, ask, lab_domains, names[:size], work, args.timeout))
+                runs.append(run_mimawari(lab, connection, lab_domains, names[:size], work, args.timeout))
             peer = None
             if python is not None:
                 count = min(len(names), args.peer_domains or len(names))
                 print(f"bench: checkdmarc on {count} domains …", file=sys.stderr)
                 peer = run_checkdmarc(python, lab, ask, lab_domains, names[:count], work)
-            print("\n".join(report(runs, peer, checks, lab_domains, dns)))
+            print("\n".join(report(runs, peer, checks, lab_domains, dns, lab.start_seconds)))
             _require_lab_records([*runs[1:], *([peer] if peer else [])])
         finally:
             if proxy is not None:

@@ -63,9 +63,30 @@ SHARED_ZONES: dict[str, Records] = {
     "dns-host.example": {"ns1": {"A": ["203.0.113.53"]}, "ns2": {"A": ["198.51.100.53"]}},
     # The parents, so that names no zone below holds are NXDOMAIN, not REFUSED: the RFC 9989 DMARC tree
     # walk asks _dmarc.example, and private or unassigned addresses have no PTR.
-    "example": {},
+    "example": {},  # signed (SHARED_SIGNING): the lab's trust anchor
     "in-addr.arpa": {},
     "ip6.arpa": {},
+}
+
+# Zones signed whatever the seed: the top zone `example`, whose DS is the lab's trust anchor (every domain
+# below is then a provably secure or insecure delegation, RFC 4035 §4.3), and the ESP, whose MX hosts
+# many domains share; the big provider stays unsigned, as the biggest ones are.
+SHARED_SIGNING: dict[str, dict[str, Any]] = {"example": {}, "esp-mail.example": {}}
+
+# How the domains are signed (the lab's ``dnssec:`` option), weights in %: most unsigned domains are an
+# insecure delegation; the signed ones mostly ECDSAP256SHA256, some RSA, a few broken in the ways real
+# zones break (a bad signature, signatures left to expire, a DS for an old key, a deprecated algorithm).
+DNSSEC_KINDS: dict[str, tuple[float, dict[str, Any]]] = {
+    "unsigned": (40, {}),
+    "signed": (48, {}),
+    "rsasha256": (3, {"algorithm": "RSASHA256"}),
+    "ed25519": (1, {"algorithm": "ED25519"}),
+    "rsasha1": (1, {"algorithm": "RSASHA1"}),
+    "no_ds": (1, {"ds": "none"}),  # signed, but the DS never reached the registry: insecure
+    "sha1_ds": (1, {"ds_digest": "SHA1"}),
+    "broken": (2, {"broken": ["@"]}),
+    "expired": (1.5, {"expired": True}),
+    "ds_mismatch": (1.5, {"ds": "mismatch"}),
 }
 
 ESP_INCLUDES = (
@@ -87,6 +108,8 @@ class LabDomain:
     spf: list[str] = field(default_factory=list)
     dmarc: list[str] = field(default_factory=list)
     behaviour: dict[str, str] = field(default_factory=dict)
+    dnssec: dict[str, Any] | None = None
+    """The zone's ``dnssec:`` option, None when unsigned."""
 
     def add(self, owner: str, rdtype: str, value: str) -> None:
         self.records.setdefault(owner, {}).setdefault(rdtype, []).append(value)
@@ -97,6 +120,8 @@ class LabDomains:
     domains: tuple[LabDomain, ...]
     zones: dict[str, Records]
     behaviour: dict[str, str]
+    signing: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The ``dnssec:`` option of each signed zone, by origin."""
 
     @property
     def names(self) -> list[str]:
@@ -104,7 +129,11 @@ class LabDomains:
 
     def to_yaml(self) -> str:
         document: dict[str, Any] = {
-            "zones": {origin: {"records": records} for origin, records in self.zones.items()},
+            "zones": {
+                origin: {"records": records}
+                | ({"dnssec": self.signing[origin]} if origin in self.signing else {})
+                for origin, records in self.zones.items()
+            },
             "behaviour": self.behaviour,
         }
         return yaml.safe_dump(document, sort_keys=False, width=10_000, allow_unicode=True)
@@ -209,7 +238,7 @@ def _pick(rng: random.Random, weights: dict[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def _mx(d: LabDomain, rng: random.Random, addr: _Addresses) -> None:
+def _mx(d: LabDomain, rng: random.Random, addr: _Addresses, dane: random.Random) -> None:
     kind = _pick(
         rng,
         {"own": 45, "esp": 18, "bigmail": 12, "null": 5, "cname": 4, "unresolvable": 4, "literal": 2,
@@ -222,9 +251,8 @@ def _mx(d: LabDomain, rng: random.Random, addr: _Addresses) -> None:
         d.add("@", "MX", f"20 {'mx1' if kind == 'duplicate' else 'mx2'}.{host}")
         for label in ("mx1",) if kind == "duplicate" else ("mx1", "mx2"):
             d.add(label, "A", addr.mail(f"{label}.{d.name}"))
-        if rng.random() < 0.1:  # DANE: usage 3 is usable for SMTP (RFC 7672 §3.1), usage 0 is not
-            usage = rng.choice(("3 1 1", "3 1 1", "2 0 1", "0 0 1"))
-            d.add("_25._tcp.mx1", "TLSA", f"{usage} {hashlib.sha256(d.name.encode()).hexdigest()}")
+        # DANE: usage 3 (DANE-EE) is usable for SMTP (RFC 7672 §3.1), usage 0 is not
+        _tlsa(d, rng.choice(("3 1 1", "3 1 1", "2 0 1", "0 0 1")) if rng.random() < 0.1 else None, dane)
     elif kind == "esp":
         d.add("@", "MX", "10 mx1.esp-mail.example.")
         d.add("@", "MX", "10 mx2.esp-mail.example.")
@@ -245,6 +273,17 @@ def _mx(d: LabDomain, rng: random.Random, addr: _Addresses) -> None:
         d.add("mx1", "A", f"10.{rng.randrange(256)}.{rng.randrange(256)}.25")
     if kind == "none" or rng.random() < 0.5:
         d.add("@", "A", addr.other())
+
+
+def _tlsa(d: LabDomain, usage: str | None, dane: random.Random) -> None:
+    """TLSA for mx1 count only in a signed zone (RFC 7672 §2.2), so most are there (DANE-EE when the
+    main generator gave none); a few unsigned zones publish them anyway, to be ignored."""
+    if d.dnssec is not None and (usage is not None or dane.random() < 0.3):
+        usage = usage or "3 1 1"
+    elif usage is not None and dane.random() > 0.25:
+        usage = None
+    if usage is not None:
+        d.add("_25._tcp.mx1", "TLSA", f"{usage} {hashlib.sha256(d.name.encode()).hexdigest()}")
 
 
 def _spf(d: LabDomain, rng: random.Random, addr: _Addresses) -> None:
@@ -395,8 +434,13 @@ def _domain_name(index: int, rng: random.Random) -> str:
 
 
 def generate(count: int = 1000, seed: int = 3, *, servfail_rate: float = 0.01) -> LabDomains:
-    """``count`` domains, each its own zone, plus the shared provider and reverse zones."""
+    """``count`` domains, each its own zone, plus the shared provider and reverse zones.
+
+    DNSSEC and DANE choices come from a second generator (seeded from ``seed`` too), so every record but
+    the TLSA ones is what the same seed gave before the lab was signed.
+    """
     rng = random.Random(seed)
+    secure = random.Random(f"dnssec-{seed}")
     keys = _seeded_keys(seed + 1)
     addr = _Addresses()
     zones: dict[str, Records] = {
@@ -405,9 +449,10 @@ def generate(count: int = 1000, seed: int = 3, *, servfail_rate: float = 0.01) -
     }
     esp = zones["esp-mail.example"]
     behaviour: dict[str, str] = {}
+    signing = {origin: dict(spec) for origin, spec in SHARED_SIGNING.items()}
     domains = []
     families: tuple[Callable[[LabDomain], None], ...] = (
-        lambda d: _mx(d, rng, addr),
+        lambda d: _mx(d, rng, addr, secure),
         lambda d: _spf(d, rng, addr),
         lambda d: _dmarc(d, rng),
         lambda d: _dkim(d, rng, keys, esp),
@@ -416,6 +461,9 @@ def generate(count: int = 1000, seed: int = 3, *, servfail_rate: float = 0.01) -
     )
     for index in range(count):
         d = LabDomain(_domain_name(index, rng))
+        kind = _pick(secure, {k: weight for k, (weight, _) in DNSSEC_KINDS.items()})
+        d.profile["dnssec"] = kind
+        d.dnssec = None if kind == "unsigned" else dict(DNSSEC_KINDS[kind][1])
         for family in families:
             family(d)
         if d.profile["dmarc"] == "cname":
@@ -426,6 +474,8 @@ def generate(count: int = 1000, seed: int = 3, *, servfail_rate: float = 0.01) -
             d.profile["servfail"] = failing
             behaviour.update(d.behaviour)
         zones[d.name] = d.records
+        if d.dnssec is not None:
+            signing[d.name] = d.dnssec
         domains.append(d)
     for prefix in PREFIXES:  # PTR for most addresses handed out, so FCrDNS can hold or fail
         reverse = ".".join(reversed(prefix.split("."))) + ".in-addr.arpa"
@@ -434,4 +484,4 @@ def generate(count: int = 1000, seed: int = 3, *, servfail_rate: float = 0.01) -
             for address, host in addr.ptr.items()
             if address.startswith(prefix + ".") and rng.random() < 0.8
         }
-    return LabDomains(tuple(domains), zones, behaviour)
+    return LabDomains(tuple(domains), zones, behaviour, signing)
