@@ -78,7 +78,9 @@ async def iter_scans(
     Targets are validated first (``InvalidDomainError``) and the nameservers probed once
     (``NameserverUnreachableError``), so a bad set-up fails in one line instead of N unknown grades.
     """
-    unique = iter({t.domain: t for t in map(as_target, targets)}.values())
+    started = int(time.time())  # one moment for the whole scan: dates are judged alike for every target
+    stamped = (replace(t, observed_at=t.observed_at or started) for t in map(as_target, targets))
+    unique = iter({t.domain: t for t in stamped}.values())
     await network.dns.ensure_reachable()
     running = deque(asyncio.ensure_future(scan_target(t, network, checks)) for t in islice(unique, window))
     try:

@@ -18,6 +18,8 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+from itertools import repeat
 
 import dns.dnssec
 import dns.dnssectypes
@@ -102,13 +104,18 @@ def parse_trust_anchor(line: str) -> TrustAnchor | None:
 
 
 def parse_rdatas(rdtype: str, records: Sequence[str]) -> list[dns.rdata.Rdata]:
-    parsed = []
-    for record in records:
-        try:
-            parsed.append(dns.rdata.from_text(dns.rdataclass.IN, rdtype, record))
-        except (dns.exception.DNSException, ValueError):
-            continue
-    return parsed
+    """The records that parse, in order (the others are left out: callers judge what is missing)."""
+    return [rdata for rdata in map(_parse_rdata, repeat(rdtype), records) if rdata is not None]
+
+
+@lru_cache(maxsize=8192)
+def _parse_rdata(rdtype: str, record: str) -> dns.rdata.Rdata | None:
+    # Memoised: a chain's DNSKEYs and DS records are judged again for every name validated under them
+    # (each MX host, each TLSA record, by two observers); rdata objects are immutable.
+    try:
+        return dns.rdata.from_text(dns.rdataclass.IN, rdtype, record)
+    except (dns.exception.DNSException, ValueError):
+        return None
 
 
 def dnskeys(records: Sequence[str]) -> list[dns.rdtypes.ANY.DNSKEY.DNSKEY]:
@@ -204,6 +211,24 @@ def check_signatures(
     ttl: int = 0,
 ) -> SignatureCheck:
     """Does at least one RRSIG by the zone's keys verify over the RRset (RFC 4035 §5.3)?"""
+    return _check_signatures(
+        owner, rdtype, tuple(records), tuple(signatures), zone, tuple(key_texts), now, ttl
+    )
+
+
+@lru_cache(maxsize=4096)
+def _check_signatures(
+    owner: str,
+    rdtype: str,
+    records: tuple[str, ...],
+    signatures: tuple[str, ...],
+    zone: str,
+    key_texts: tuple[str, ...],
+    now: int,
+    ttl: int,
+) -> SignatureCheck:
+    # Memoised: the same RRsets (a zone's DNSKEYs, a shared provider's records) are checked for every
+    # name validated under them. Every input is part of the key, so a cached verdict is the verdict.
     if not signatures:
         return SignatureCheck(
             False, f"no RRSIG over {display(owner)} {rdtype} in the signed zone {display(zone)}"
