@@ -31,6 +31,7 @@ import dns.rdatatype
 import dns.rdtypes.ANY.TXT
 
 from mimawari.model import Status, Target
+from mimawari.probes import ProbeRequest, ProbeResult, ServiceRequest, ServiceSession, TlsScan
 
 T = TypeVar("T")
 
@@ -141,8 +142,8 @@ class HttpResponse:
         return f"{self.status.value}: {self.detail}" if self.detail else self.status.value
 
 
-Request = Query | HttpRequest
-Response = DnsAnswer | HttpResponse
+Request = Query | HttpRequest | ProbeRequest
+Response = DnsAnswer | HttpResponse | ProbeResult
 
 
 def txt_value(record: str) -> str:
@@ -187,6 +188,14 @@ def gather(*requests: Request) -> Generator[Need, tuple[Response, ...], tuple[Re
     return responses
 
 
+def probe(*requests: ProbeRequest) -> Generator[Need, tuple[Response, ...], tuple[ProbeResult, ...]]:
+    """Run several mail-server sessions or TLS scans at once; use with ``yield from``."""
+    responses = yield requests
+    results = tuple(r for r in responses if isinstance(r, ServiceSession | TlsScan))
+    assert len(results) == len(requests), "a probe was answered with something else"
+    return results
+
+
 def request_of(response: Response) -> Request:
     return response.query if isinstance(response, DnsAnswer) else response.request
 
@@ -198,16 +207,21 @@ class Snapshot:
     target: Target
     dns: tuple[DnsAnswer, ...] = ()
     http: tuple[HttpResponse, ...] = ()
+    services: tuple[ServiceSession, ...] = ()
+    tls: tuple[TlsScan, ...] = ()
 
     @classmethod
     def of(cls, target: Target, responses: Iterable[Response]) -> Snapshot:
+        responses = list(responses)
         dns = sorted((r for r in responses if isinstance(r, DnsAnswer)), key=lambda a: a.query)
         http = sorted((r for r in responses if isinstance(r, HttpResponse)), key=lambda r: r.request)
-        return cls(target, tuple(dns), tuple(http))
+        services = sorted((r for r in responses if isinstance(r, ServiceSession)), key=lambda r: r.request)
+        tls = sorted((r for r in responses if isinstance(r, TlsScan)), key=lambda r: r.request)
+        return cls(target, tuple(dns), tuple(http), tuple(services), tuple(tls))
 
     @property
     def responses(self) -> list[Response]:
-        return [*self.dns, *self.http]
+        return [*self.dns, *self.http, *self.services, *self.tls]
 
     @cached_property
     def _by_request(self) -> dict[Request, Response]:
@@ -230,12 +244,18 @@ class Snapshot:
 def not_recorded(request: Request) -> Response:
     """The response ``replay`` gives for a request the snapshot lacks: undecided, never absent.
 
-    A DNS error already means "cannot tell". An HTTP error does not: it is a finding (a sender fetching
-    the MTA-STS policy would fail too), so a missing fetch replays as a timeout, the undecided outcome.
+    A DNS error already means "cannot tell". An HTTP or probe error does not: it is a finding (a sender
+    fetching the MTA-STS policy would fail too), so a missing fetch or probe replays as a timeout, the
+    undecided outcome.
     """
+    detail = "not in the recorded snapshot"
     if isinstance(request, Query):
-        return DnsAnswer(request, Status.ERROR, detail="not in the recorded snapshot")
-    return HttpResponse(request, Status.TIMEOUT, detail="not in the recorded snapshot")
+        return DnsAnswer(request, Status.ERROR, detail=detail)
+    if isinstance(request, HttpRequest):
+        return HttpResponse(request, Status.TIMEOUT, detail=detail)
+    if isinstance(request, ServiceRequest):
+        return ServiceSession(request, Status.TIMEOUT, detail=detail)
+    return TlsScan(request, Status.TIMEOUT, detail=detail)
 
 
 def replay(plan: Plan[T], snapshot: Snapshot, missing: Callable[[Request], Response] = not_recorded) -> T:
