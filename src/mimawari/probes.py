@@ -232,5 +232,23 @@ class TlsScan:
         return tuple(v for v in self.versions if v.status is Status.PRESENT)
 
 
+@dataclass(frozen=True)
+class TlsEndpoint:
+    """One TLS endpoint as the checks grade it: a host name the certificate must match, the session
+    that made the real handshake, and the scan of its configuration (None when not scanned, e.g. because
+    the handshake failed or the server never answered)."""
+
+    host: str
+    session: ServiceSession
+    scan: TlsScan | None = None
+
+    @property
+    def label(self) -> str:
+        """``mx1.example.com [203.0.113.25]:25`` for evidence."""
+        request = self.session.request
+        address = f"[{request.address}]" if ":" in request.address else request.address
+        return f"{self.host} {address}:{request.port}"
+
+
 ProbeRequest = ServiceRequest | TlsScanRequest
 ProbeResult = ServiceSession | TlsScan
