@@ -93,6 +93,9 @@ class Target:
     observed_at: int = 0
     """When the scan ran (Unix seconds), set when it starts and kept in the snapshot: signature and
     certificate dates are judged at this moment, so a snapshot replayed later gets the same verdicts."""
+    smuggling_recipient: str = ""
+    """``--intrusive``: the address (in this domain) the SMTP smuggling probe may send test messages to.
+    Empty: no probe sends DATA."""
 
     def moment(self) -> int:
         """``observed_at``, or now for a target that was never scanned (a hand-made one in a test)."""
