@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 from mimawari.lab import DnsLab, zones_from_yaml
+from mimawari.lab.ca import LabCa
 from mimawari.observe import DnsClient
+from tests import realmail
+from tests.realmail import RealDovecot, RealPostfix
 
 
 def _is_loopback(address: Any) -> bool:
@@ -81,3 +84,22 @@ async def lab() -> AsyncIterator[DnsLab]:
 @pytest.fixture
 def client(lab: DnsLab) -> DnsClient:
     return DnsClient([lab.nameserver], timeout=1.0, attempts=2)
+
+
+# Real Postfix and Dovecot from Debian's packages (tests/realmail.py), started once per test run.
+
+
+@pytest.fixture(scope="session")
+def real_ca() -> Iterator[LabCa]:
+    with LabCa("mimawari real-server CA") as ca:
+        yield ca
+
+
+@pytest.fixture(scope="session")
+def real_postfix(real_ca: LabCa) -> Iterator[RealPostfix]:
+    yield from realmail.postfix_fixture(real_ca)
+
+
+@pytest.fixture(scope="session")
+def real_dovecot(real_ca: LabCa) -> Iterator[RealDovecot]:
+    yield from realmail.dovecot_fixture(real_ca)

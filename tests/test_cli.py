@@ -156,13 +156,22 @@ async def test_scan_a_running_demo_lab_from_another_process(tmp_path: Path) -> N
     lines = [(await asyncio.wait_for(process.stdout.readline(), 30)).decode() for _ in range(4)]
     connection = lines[3].split("--lab ")[1].strip()
     assert connection.startswith(str(tmp_path))
-    # The group company is configured right: DNSSEC with the lab's anchor, MTA-STS over HTTPS, DKIM...
+    # The group company is configured right: DNSSEC with the lab's anchor, MTA-STS over HTTPS, DKIM,
+    # its MX (DANE, TLS); without --intrusive its SMTP smuggling exposure is unknown, never assumed.
     code, out, err = await run("scan", "kuroneko-group.example", "--lab", connection, "--format", "json")
     assert (code, err) == (0, "")
     grades = {f["check_id"]: f["grade"] for f in json.loads(out)["domains"][0]["findings"]}
-    assert set(grades.values()) <= {"A", "N/A"}, grades
+    assert {k for k, grade in grades.items() if grade not in ("A", "N/A")} == {"email.mta.smtp_smuggling"}
+    assert grades["email.mta.smtp_smuggling"] == "unknown"
     assert grades["dns.dnssec.status"] == "A"
     assert grades["email.mta_sts.policy_fetch"] == "A"
+    assert grades["email.mta.dane"] == "A"
+    # With --intrusive and a recipient the user names, the active probe decides it.
+    probe = ("--intrusive", "--probe-recipient", "info@kuroneko-group.example")
+    code, out, err = await run("scan", "kuroneko-group.example", "--lab", connection, "--format", "json", *probe)
+    assert (code, err) == (0, "")
+    grades = {f["check_id"]: f["grade"] for f in json.loads(out)["domains"][0]["findings"]}
+    assert set(grades.values()) <= {"A", "N/A"}, grades
     process.send_signal(signal.SIGINT)
     assert await asyncio.wait_for(process.wait(), 30) == 0
     assert not Path(connection).exists()  # the connection file goes with the lab

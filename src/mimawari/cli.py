@@ -26,7 +26,7 @@ from mimawari.errors import InputError, MimawariError
 from mimawari.lab import demo_lab, demo_targets, load_lab_files, read_lab_connection
 from mimawari.model import Lang, Target
 from mimawari.observations.spf_eval import SpfEvaluation, parse_client_ip, parse_sender, spf_plan
-from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, Scope, run_plan
+from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, ProbeClient, Scope, run_plan
 from mimawari.options import parse_port_map, read_trust_anchors
 from mimawari.report import json as json_report
 from mimawari.report import terminal
@@ -88,6 +88,20 @@ LabOption = Annotated[
     typer.Option("--lab", help="Scan a running lab: the connection file 'mimawari lab up' printed."),
 ]
 AllOption = Annotated[bool, typer.Option("--all", help="Show passing and not-applicable checks in full too.")]
+ProbeTimeoutOption = Annotated[
+    float,
+    typer.Option(help="Seconds to wait for each step of a mail-server conversation or TLS probe.", min=0.05),
+]
+IntrusiveOption = Annotated[
+    bool,
+    typer.Option(
+        help="Also run probes that send mail (the SMTP smuggling test, with DATA) to --probe-recipient."
+    ),
+]
+ProbeRecipientOption = Annotated[
+    str | None,
+    typer.Option(help="With --intrusive: the address (in a scanned domain) that may receive test messages."),
+]
 AllowPrivateOption = Annotated[
     bool,
     typer.Option(
@@ -153,6 +167,21 @@ async def _emit(
                 terminal.render_report(out, report, lang, show_passing=show_passing)
 
 
+def intrusive_recipients(domains: list[str], intrusive: bool, recipient: str | None) -> dict[str, str]:
+    """``--intrusive`` needs a recipient the user names, in a domain being scanned (never a relay test)."""
+    if recipient is None:
+        if intrusive:
+            raise InputError("--intrusive sends test messages: name their recipient with --probe-recipient")
+        return {}
+    if not intrusive:
+        raise InputError("--probe-recipient is only used with --intrusive")
+    local, _, domain = recipient.rpartition("@")
+    domain = domain.rstrip(".").lower()
+    if not local or domain not in {d.rstrip(".").lower() for d in domains}:
+        raise InputError(f"--probe-recipient {recipient} is not an address in a scanned domain")
+    return {d: recipient for d in domains if d.rstrip(".").lower() == domain}
+
+
 @app.command()
 def scan(
     domains: Annotated[list[str], typer.Argument(help="Domains to scan.", show_default=False)],
@@ -168,30 +197,36 @@ def scan(
     allow_private: AllowPrivateOption = False,
     lab: LabOption = None,
     show_all: AllOption = False,
+    probe_timeout: ProbeTimeoutOption = 10.0,
+    intrusive: IntrusiveOption = False,
+    probe_recipient: ProbeRecipientOption = None,
 ) -> None:
     """Scan domains and print their findings."""
     with user_errors():
         anchors = read_trust_anchors(trust_anchor) if trust_anchor else ()
+        recipients = intrusive_recipients(domains, intrusive, probe_recipient)
         if lab is not None:
             if nameserver or ca_file or port_map:
                 raise InputError("--lab already says which nameserver, CA and ports to use")
             connection = read_lab_connection(lab)
-            network = connection.network(timeout=timeout, attempts=attempts)
+            network = connection.network(timeout=timeout, attempts=attempts, probe_timeout=probe_timeout)
             anchors = anchors or connection.trust_anchors
         else:
+            scope = Scope(allow_loopback=allow_private, allow_private=allow_private)
+            ports = parse_port_map(port_map or [])
             network = Network(
                 DnsClient(
                     [Nameserver.parse(text) for text in nameserver or []] or None,
                     timeout=timeout,
                     attempts=attempts,
                 ),
-                HttpClient(
-                    scope=Scope(allow_loopback=allow_private, allow_private=allow_private),
-                    ca_file=ca_file,
-                    port_map=parse_port_map(port_map or []),
-                ),
+                HttpClient(scope=scope, ca_file=ca_file, port_map=ports),
+                ProbeClient(scope=scope, ca_file=ca_file, port_map=ports, timeout=probe_timeout),
             )
-        targets = [Target(d, tuple(dkim_selector or ()), anchors) for d in domains]
+        targets = [
+            Target(d, tuple(dkim_selector or ()), anchors, smuggling_recipient=recipients.get(d, ""))
+            for d in domains
+        ]
         reports = iter_scans(targets, network)
         asyncio.run(_emit(reports, len(set(domains)), output_format, _lang(lang), show_all))
 

@@ -145,6 +145,8 @@ class ServiceSession:
     capabilities_ms: float | None = None
     vrfy: Reply | None = None
     expn: Reply | None = None
+    relay_sender: str = ""
+    """The MAIL FROM the relay test used: ``relay_from``, or the null sender ``<>`` when that was refused."""
     relay_mail: Reply | None = None
     relay_rcpt: Reply | None = None
     unknown_rcpt: Reply | None = None

@@ -2,5 +2,7 @@
 
 from mimawari.check import registry
 from mimawari.checks.email import dns as email_dns
+from mimawari.checks.email import mailbox as email_mailbox
+from mimawari.checks.email import mta as email_mta
 
-ALL_CHECKS = registry(email_dns.CHECKS)
+ALL_CHECKS = registry(email_dns.CHECKS, email_mta.CHECKS, email_mailbox.CHECKS)

@@ -1,4 +1,4 @@
-"""The whole lab from one YAML document: authoritative DNS and HTTPS together, and a scan network for it.
+"""The whole lab from one YAML document: authoritative DNS, HTTPS and mail together, and a scan network for it.
 
 Lab zones give "public" hosts documentation addresses (RFC 5737 / RFC 3849: 192.0.2.0/24,
 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32), as a real organisation's records would give public
@@ -7,6 +7,8 @@ without changing what a scan sees: plans resolve names through the lab DNS and c
 always; the HTTP client checks that address against ``LabScope`` (documentation prefixes and loopback
 allowed, private networks still refused, as on the internet), then connects to the lab listener in its
 place (``address_map``) and on the lab's port (``port_map``). Snapshots keep the documentation address.
+The lab's mail servers (``lab.mail``) listen once per (address, port) they stand for; ``mail_endpoints``
+maps one to the other for the scan's probe client. HTTPS and mail certificates come from one lab CA.
 
     async with Lab.from_yaml(text) as lab:
         reports = await scan_domains(["kuroneko.example"], lab.network())
@@ -14,19 +16,22 @@ place (``address_map``) and on the lab's port (``port_map``). Snapshots keep the
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 
 import dns.rdatatype
 import yaml
 
 from mimawari.errors import InputError, ZoneError
+from mimawari.lab.ca import LabCa
 from mimawari.lab.dns import DnsLab
+from mimawari.lab.mail import MailLab, MailServers, mail_from_document
 from mimawari.lab.web import HttpsSites, WebLab, sites_from_document
 from mimawari.lab.zones import LabZones, load_zone_file, zones_from_yaml
-from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, Scope
+from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, ProbeClient, Scope
 from mimawari.serial import from_json
 
 DOCUMENTATION_PREFIXES = tuple(
@@ -52,42 +57,57 @@ class LabScope(Scope):
 
 
 class Lab:
-    """Lab DNS and lab HTTPS as one async context manager."""
+    """Lab DNS, lab HTTPS and lab mail as one async context manager."""
 
     def __init__(
-        self, zones: LabZones, sites: HttpsSites | None = None, *, host: str = "127.0.0.1", dns_port: int = 0
+        self,
+        zones: LabZones,
+        sites: HttpsSites | None = None,
+        *,
+        mail: MailServers | None = None,
+        host: str = "127.0.0.1",
+        dns_port: int = 0,
     ) -> None:
         self.zones = zones
         self.dns = DnsLab(zones, host=host, port=dns_port)
         self.web = WebLab(sites or HttpsSites(), host=host)
+        self.mail = MailLab(mail or MailServers(), host=host)
+        self._running = contextlib.AsyncExitStack()
 
     @classmethod
     def from_yaml(cls, text: str, *, host: str = "127.0.0.1", dns_port: int = 0) -> Lab:
-        """A lab from one YAML document holding ``zones:`` (and ``behaviour:``) and ``https:``."""
+        """A lab from one YAML document holding ``zones:`` (and ``behaviour:``), ``https:`` and ``mail:``."""
         try:
             document = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
             raise ZoneError(f"lab YAML: {str(exc).splitlines()[0]}") from None
         if not isinstance(document, dict):
             raise ZoneError("lab YAML: expected a mapping")
-        return cls(zones_from_yaml(text), sites_from_document(document), host=host, dns_port=dns_port)
+        return cls(
+            zones_from_yaml(text),
+            sites_from_document(document),
+            mail=mail_from_document(document),
+            host=host,
+            dns_port=dns_port,
+        )
 
     async def __aenter__(self) -> Lab:
-        await self.dns.start()
-        try:
-            await self.web.start()
-        except BaseException:
-            await self.dns.stop()
-            raise
+        # One CA for HTTPS and mail, so the one ca_file of the connection trusts both.
+        ca = LabCa()
+        self.web = WebLab(self.web.sites, host=self.web.host, ca=ca)
+        self.mail = MailLab(self.mail.servers, host=self.mail.host, ca=ca)
+        async with contextlib.AsyncExitStack() as stack:
+            stack.callback(ca.close)
+            for server in (self.dns, self.web, self.mail):
+                await server.start()
+                stack.push_async_callback(server.stop)
+            self._running = stack.pop_all()
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        try:
-            await self.web.stop()
-        finally:
-            await self.dns.stop()
+        await self._running.aclose()
 
     @property
     def nameserver(self) -> Nameserver:
@@ -118,11 +138,21 @@ class Lab:
             ca_file=self.ca_file,
             address_map=self.address_map(),
             trust_anchors=tuple(self.dns.trust_anchors),
+            mail_endpoints=self.mail.endpoints,
         )
 
-    def network(self, *, timeout: float = 1.0, attempts: int = 2, http_timeout: float = 5.0) -> Network:
-        """A scan network for this lab: its DNS server, its CA, its HTTPS listener, ``LabScope``."""
-        return self.connection().network(timeout=timeout, attempts=attempts, http_timeout=http_timeout)
+    def network(
+        self,
+        *,
+        timeout: float = 1.0,
+        attempts: int = 2,
+        http_timeout: float = 5.0,
+        probe_timeout: float = 2.0,
+    ) -> Network:
+        """A scan network for this lab: its DNS server, its CA, its HTTPS and mail listeners, ``LabScope``."""
+        return self.connection().network(
+            timeout=timeout, attempts=attempts, http_timeout=http_timeout, probe_timeout=probe_timeout
+        )
 
 
 @dataclass(frozen=True)
@@ -134,8 +164,18 @@ class LabConnection:
     ca_file: str
     address_map: dict[str, str]
     trust_anchors: tuple[str, ...] = ()
+    mail_endpoints: dict[str, str] = field(default_factory=dict)
+    """``"203.0.113.25:25" -> "127.0.0.1:40123"``: where the lab's mail servers really listen."""
 
-    def network(self, *, timeout: float = 1.0, attempts: int = 2, http_timeout: float = 5.0) -> Network:
+    def network(
+        self,
+        *,
+        timeout: float = 1.0,
+        attempts: int = 2,
+        http_timeout: float = 5.0,
+        probe_timeout: float = 2.0,
+    ) -> Network:
+        """Mail ports the lab does not serve are closed (``closed_unmapped``): a probe never leaves loopback."""
         return Network(
             DnsClient([Nameserver.parse(self.nameserver)], timeout=timeout, attempts=attempts),
             HttpClient(
@@ -144,6 +184,13 @@ class LabConnection:
                 port_map={443: self.https_port},
                 address_map=self.address_map,
                 timeout=http_timeout,
+            ),
+            ProbeClient(
+                scope=LabScope(),
+                ca_file=self.ca_file,
+                endpoint_map=self.mail_endpoints,
+                closed_unmapped=True,
+                timeout=probe_timeout,
             ),
         )
 
@@ -160,15 +207,15 @@ def read_lab_connection(path: str) -> LabConnection:
 
 
 def load_lab_files(paths: Sequence[str], *, host: str = "127.0.0.1", dns_port: int = 0) -> Lab:
-    """A lab from zone files and lab YAML files (whose ``https:`` sites are served too)."""
-    zones, sites = LabZones(()), HttpsSites()
+    """A lab from zone files and lab YAML files (whose ``https:`` sites and ``mail:`` servers are served too)."""
+    zones, sites, mail = LabZones(()), HttpsSites(), MailServers()
     for path in paths:
         if path.endswith((".yaml", ".yml")):
             part = Lab.from_yaml(_read(path), host=host)
-            zones, sites = zones + part.zones, sites + part.web.sites
+            zones, sites, mail = zones + part.zones, sites + part.web.sites, mail + part.mail.servers
         else:
             zones = zones + load_zone_file(path)
-    return Lab(zones, sites, host=host, dns_port=dns_port)
+    return Lab(zones, sites, mail=mail, host=host, dns_port=dns_port)
 
 
 def _read(path: str) -> str:

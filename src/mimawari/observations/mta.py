@@ -82,8 +82,9 @@ class MtaObservation:
     """True when the SMTP smuggling probe ran (the user named a recipient)."""
 
     def tls_endpoints(self) -> tuple[TlsEndpoint, ...]:
-        """Servers whose session attempted TLS, for the shared TLS verdicts."""
-        return tuple(s.endpoint for s in self.servers if s.session.tls is not None)
+        """Every server, for the shared TLS verdicts: they grade the handshakes and scans there are, call
+        a server that timed out unknown and leave one without STARTTLS to ``email.mta.starttls``."""
+        return tuple(s.endpoint for s in self.servers)
 
     @property
     def answered(self) -> tuple[MtaServer, ...]:
