@@ -168,7 +168,9 @@ async def test_scan_a_running_demo_lab_from_another_process(tmp_path: Path) -> N
     assert grades["email.mta.dane"] == "A"
     # With --intrusive and a recipient the user names, the active probe decides it.
     probe = ("--intrusive", "--probe-recipient", "info@kuroneko-group.example")
-    code, out, err = await run("scan", "kuroneko-group.example", "--lab", connection, "--format", "json", *probe)
+    code, out, err = await run(
+        "scan", "kuroneko-group.example", "--lab", connection, "--format", "json", *probe
+    )
     assert (code, err) == (0, "")
     grades = {f["check_id"]: f["grade"] for f in json.loads(out)["domains"][0]["findings"]}
     assert set(grades.values()) <= {"A", "N/A"}, grades
@@ -204,3 +206,29 @@ async def test_lab_up_refuses_a_non_loopback_address() -> None:
     code, _, err = await run("lab", "up", "--host", "10.0.0.1")
     assert code == 3
     assert_one_line_error(err, "only listens on loopback")
+
+
+async def test_category_selects_the_checks(lab: DnsLab) -> None:
+    code, out, _ = await run(
+        "scan", "example.test", "-n", str(lab.nameserver), "--format", "json", "--category", "email-dns"
+    )
+    assert code == 0
+    (domain,) = json.loads(out)["domains"]
+    assert {f["category"] for f in domain["findings"]} == {"email-dns"}
+    assert domain["snapshot"]["services"] == []  # no mail server was contacted
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (("--intrusive",), "name their recipient with --probe-recipient"),
+        (("--probe-recipient", "a@example.test"), "only used with --intrusive"),
+        (("--intrusive", "--probe-recipient", "a@elsewhere.test"), "not an address in a scanned domain"),
+    ],
+)
+async def test_intrusive_probe_needs_a_recipient_in_a_scanned_domain(
+    lab: DnsLab, flags: tuple[str, ...], fragment: str
+) -> None:
+    code, out, err = await run("scan", "example.test", "-n", str(lab.nameserver), *flags)
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, fragment)

@@ -22,9 +22,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from mimawari import __version__
+from mimawari.checks import ALL_CHECKS
 from mimawari.errors import InputError, MimawariError
 from mimawari.lab import demo_lab, demo_targets, load_lab_files, read_lab_connection
-from mimawari.model import Lang, Target
+from mimawari.model import Category, Lang, Target
 from mimawari.observations.spf_eval import SpfEvaluation, parse_client_ip, parse_sender, spf_plan
 from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, ProbeClient, Scope, run_plan
 from mimawari.options import parse_port_map, read_trust_anchors
@@ -101,6 +102,10 @@ IntrusiveOption = Annotated[
 ProbeRecipientOption = Annotated[
     str | None,
     typer.Option(help="With --intrusive: the address (in a scanned domain) that may receive test messages."),
+]
+CategoryOption = Annotated[
+    list[Category] | None,
+    typer.Option("--category", help="Only the checks of this category; repeatable. Default: all."),
 ]
 AllowPrivateOption = Annotated[
     bool,
@@ -200,6 +205,7 @@ def scan(
     probe_timeout: ProbeTimeoutOption = 10.0,
     intrusive: IntrusiveOption = False,
     probe_recipient: ProbeRecipientOption = None,
+    category: CategoryOption = None,
 ) -> None:
     """Scan domains and print their findings."""
     with user_errors():
@@ -227,7 +233,9 @@ def scan(
             Target(d, tuple(dkim_selector or ()), anchors, smuggling_recipient=recipients.get(d, ""))
             for d in domains
         ]
-        reports = iter_scans(targets, network)
+        chosen = set(category or Category)
+        checks = {key: check for key, check in ALL_CHECKS.items() if check.category in chosen}
+        reports = iter_scans(targets, network, checks)
         asyncio.run(_emit(reports, len(set(domains)), output_format, _lang(lang), show_all))
 
 
