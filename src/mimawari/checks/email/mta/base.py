@@ -47,10 +47,10 @@ ADDRESS_UNKNOWN = Text(
     "いう意味ではありません。再度スキャンしてください。",
 )
 NO_ANSWER = Text(
-    "Could not be determined: no mail server answered within the timeout ({servers}). This is not a "
-    "finding; scan again.",
-    "判定できませんでした（タイムアウトまでに応答したメールサーバーがありません: {servers}）。問題が見つかった"
-    "という意味ではありません。再度スキャンしてください。",
+    "Could not be determined: no mail server could be talked to ({servers}; the evidence says why: no "
+    "answer within the timeout, refused, or out of scope). This is not a finding; scan again.",
+    "判定できませんでした（通信できたメールサーバーがありません: {servers}。理由は根拠を参照: タイムアウト、"
+    "接続拒否、スキャン対象範囲外）。問題が見つかったという意味ではありません。再度スキャンしてください。",
 )
 NOT_REACHED = Text(
     "Could not be determined: the sessions with {servers} ended before this could be seen. This is not a "
