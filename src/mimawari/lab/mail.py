@@ -60,7 +60,8 @@ from typing import Any, Protocol
 from mimawari.errors import LabError, ZoneError
 from mimawari.lab.ca import TLS_VERSIONS, CertMode, KeyType, LabCa, LeafFiles, ServerTls, server_context
 from mimawari.lab.mailbox import ImapListener, ImapOptions, Pop3Listener, Pop3Options, Tarpit
-from mimawari.lab.smtp import AuthPlacement, ReceivedMessage, SmtpListener, SmtpOptions
+from mimawari.lab.smtp import SmtpListener
+from mimawari.lab.smtp_policy import AuthPlacement, ReceivedMessage, SmtpOptions
 
 SERVICES: dict[str, tuple[str, int, bool]] = {
     "smtp": ("smtp", 25, False),
