@@ -140,8 +140,11 @@ class MailboxObservation:
         return tuple(h for h in self.hosts if h.advertised and h.resolution in (Status.TIMEOUT, Status.ERROR))
 
     def tls_endpoints(self) -> tuple[TlsEndpoint, ...]:
-        """The services that attempted TLS, with their scans, for the shared TLS verdicts."""
-        return tuple(s.endpoint for s in self.services if s.session.tls is not None)
+        """The services that attempted TLS, with their scans, for the shared TLS verdicts, and the
+        advertised ones that never answered, so the verdicts name them as not examined."""
+        return tuple(
+            s.endpoint for s in self.services if s.session.tls is not None or s.reach is Reach.UNKNOWN
+        )
 
     def discovery_evidence(self) -> tuple[Evidence, ...]:
         evidence = [lookup.evidence() for lookup in self.srv]

@@ -186,6 +186,8 @@ def _b64(der: bytes) -> str:
 
 
 def _ssl_problem(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionError | asyncio.IncompleteReadError) and not str(exc):
+        return "the server closed the connection during the handshake"
     text = str(exc) or type(exc).__name__
     if isinstance(exc, ssl.SSLError) and exc.reason:
         text = exc.reason.replace("_", " ").lower()
