@@ -53,7 +53,7 @@ async def _scan(postfix: RealPostfix, dovecot: RealDovecot, target: Target) -> D
         network = Network(
             DnsClient([lab.nameserver], timeout=1.0, attempts=1),
             HttpClient(scope=scope, timeout=1.0),
-            ProbeClient(scope=scope, ca_file=postfix.ca_file, port_map=ports, timeout=5.0),
+            ProbeClient(scope=scope, ca_file=postfix.ca_file, port_map=ports, timeout=2.0),
         )
         (report,) = await scan_domains([target], network, MAIL_CHECKS)
     return report
