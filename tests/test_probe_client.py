@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import time
 from collections.abc import AsyncIterator
 
@@ -131,3 +132,15 @@ async def test_silence_is_a_timeout() -> None:
         with pytest.raises(ProbeFailure) as failure:
             await talk.smtp_reply()
         assert failure.value.status is Status.TIMEOUT
+
+
+async def test_a_network_the_scanner_cannot_reach_is_undecided(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A scanner without an IPv6 route must not call every IPv6 MX address a server that refuses mail.
+    async def no_route(*args: object, **kwargs: object) -> object:
+        raise OSError(errno.ENETUNREACH, "Network is unreachable")
+
+    monkeypatch.setattr(asyncio, "open_connection", no_route)
+    connector = Connector(scope=Scope(allow_loopback=True), timeout=2)
+    with pytest.raises(ProbeFailure, match="unreachable from this scanner") as failure:
+        await connector.open("::1", 25)
+    assert failure.value.status is Status.TIMEOUT

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 from mimawari.model import Status
 from mimawari.observe.scope import Scope
+
+UNREACHABLE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT})
 
 
 class ProbeFailure(Exception):
@@ -99,5 +102,10 @@ class Connector:
         except ConnectionRefusedError:
             raise ProbeFailure(Status.ERROR, "connection refused") from None
         except OSError as exc:
+            if exc.errno in UNREACHABLE:
+                # Often the scanner's own network (no IPv6 route): the server is not to blame. Graded
+                # unknown, like a timeout, never as a server that refuses mail.
+                detail = f"unreachable from this scanner: {exc.strerror or exc}"
+                raise ProbeFailure(Status.TIMEOUT, detail) from None
             raise ProbeFailure(Status.ERROR, exc.strerror or str(exc) or type(exc).__name__) from None
         return Stream(reader, writer, round((time.perf_counter() - started) * 1000, 1))
