@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mimawari.lab import DnsLab
+from mimawari.score import RULES_VERSION
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -49,11 +50,12 @@ async def test_scan_text_output(lab: DnsLab) -> None:
     code, out, err = await run("scan", "example.test", "--nameserver", str(lab.nameserver))
     assert (code, err) == (0, "")
     assert "DMARC policy" in out and "reject" in out
+    assert "score " in out and "/100" in out and "email DNS" in out  # the rating comes first
 
 
 async def test_scan_japanese_output(lab: DnsLab) -> None:
     code, out, _ = await run("scan", "example.test", "-n", str(lab.nameserver), "--lang", "ja")
-    assert code == 0 and "DMARC ポリシー" in out
+    assert code == 0 and "DMARC ポリシー" in out and "スコア" in out
 
 
 async def test_scan_json_output(lab: DnsLab) -> None:
@@ -62,8 +64,11 @@ async def test_scan_json_output(lab: DnsLab) -> None:
     )
     assert code == 0
     data = json.loads(out)
-    assert data["schema"] == 1
+    assert data["schema"] == 2
     (domain,) = [d for d in data["domains"] if d["domain"] == "example.test"]
+    assert domain["score"]["rules_version"] == RULES_VERSION
+    assert 0 <= domain["score"]["score"] <= 100
+    assert domain["priorities"] and all(p["gain"] >= 0 for p in domain["priorities"])
     (finding,) = [f for f in domain["findings"] if f["check_id"] == "email.dmarc.policy"]
     assert finding["grade"] == "A"
     assert domain["observations"]["dmarc"]["records"] == ["v=DMARC1; p=reject"]

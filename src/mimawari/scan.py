@@ -21,16 +21,20 @@ from mimawari.model import Finding, Target
 from mimawari.observations import Observer
 from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, run_plan
 from mimawari.parse.names import normalize_domain
+from mimawari.score import Priority, Score, check_severities, prioritise, score
 
 
 @dataclass(frozen=True)
 class DomainReport:
-    """One target's scan: the raw snapshot, the findings, and the observations derived from it."""
+    """One target's scan: the raw snapshot, the findings, the observations derived from it, the rating
+    and the findings that need action in the order to fix them (``score.prioritise``)."""
 
     domain: str
     snapshot: Snapshot
     findings: tuple[Finding, ...]
     observations: Mapping[str, Any] = field(default_factory=dict)
+    score: Score | None = None
+    priorities: tuple[Priority, ...] = ()
 
 
 def _observers(checks: Registry) -> list[Observer[Any]]:
@@ -40,7 +44,9 @@ def _observers(checks: Registry) -> list[Observer[Any]]:
 def _report(snapshot: Snapshot, observations: dict[str, Any], checks: Registry) -> DomainReport:
     domain = snapshot.target.domain
     findings = tuple(check.finding(domain, observations[check.observer.name]) for check in checks.values())
-    return DomainReport(domain, snapshot, findings, observations)
+    weights = check_severities(checks)
+    rating, ranked = score(findings, weights), tuple(prioritise(findings, weights))
+    return DomainReport(domain, snapshot, findings, observations, rating, ranked)
 
 
 async def scan_target(target: Target, network: Network, checks: Registry = ALL_CHECKS) -> DomainReport:

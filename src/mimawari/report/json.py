@@ -15,12 +15,17 @@ from mimawari import __version__
 from mimawari.scan import DomainReport
 from mimawari.serial import to_jsonable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: each domain has ``score`` (with ``rules_version``) and ``priorities``."""
 
 
 def domain_data(report: DomainReport) -> dict[str, Any]:
     return {
         "domain": report.domain,
+        "score": to_jsonable(report.score),
+        "priorities": [
+            {"check_id": p.finding.check_id, "gain": p.gain, "value": p.value} for p in report.priorities
+        ],
         "findings": [to_jsonable(finding) for finding in report.findings],
         "observations": {name: to_jsonable(obs) for name, obs in report.observations.items()},
         "snapshot": to_jsonable(report.snapshot),

@@ -7,8 +7,9 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text as RichText
 
-from mimawari.model import Finding, Grade, Lang, Text
+from mimawari.model import Category, Finding, Grade, Lang, Text
 from mimawari.scan import DomainReport
+from mimawari.score import Score
 
 GRADE_STYLE = {
     Grade.A: "bold green",
@@ -31,7 +32,7 @@ PASSING = Text(
 )
 
 
-def render_finding(console: Console, finding: Finding, lang: Lang) -> None:
+def render_finding(console: Console, finding: Finding, lang: Lang, gain: float | None = None) -> None:
     grade = "?" if finding.grade is Grade.UNKNOWN else finding.grade.value
     weight = INSUFFICIENT.get(lang) if finding.grade is Grade.UNKNOWN else finding.severity.value
     console.print(
@@ -60,6 +61,8 @@ def render_finding(console: Console, finding: Finding, lang: Lang) -> None:
         effect = RichText.assemble(
             (f" {after.grade.value} ", GRADE_STYLE[after.grade]), " ", after.effect.get(lang), overflow="fold"
         )
+        if gain:
+            effect.append(f" ({GAIN.format(points=f'{gain:.1f}').get(lang)})", "bold green")
         rows.add_row("", RichText(LABELS["after"].get(lang), style="green"), effect)
         console.print(rows)
 
@@ -78,15 +81,56 @@ def _grid() -> Table:
     return grid
 
 
+CATEGORY_NAMES = {
+    Category.EMAIL_DNS: Text("email DNS", "メール DNS"),
+    Category.EMAIL_MTA: Text("MTA servers", "MTA サーバー"),
+    Category.EMAIL_MAILBOX: Text("mailbox servers", "メールボックスサーバー"),
+    Category.EMAIL_OTHER: Text("other", "その他"),
+}
+SCORE = Text("score", "スコア")
+CAPPED = Text("capped by {checks}", "{checks} により上限")
+GAIN = Text("+{points} points", "+{points} 点")
+
+
+def render_score(console: Console, rating: Score, lang: Lang) -> None:
+    """The overall score and letter, then each category's (red where action is needed)."""
+    points = "—" if rating.score is None else f"{rating.score:.1f}"
+    line = RichText.assemble(
+        (f" {_letter(rating.grade)} ", GRADE_STYLE[rating.grade]), f"  {SCORE.get(lang)} {points}/100"
+    )
+    for category in rating.categories:
+        value = (
+            INSUFFICIENT.get(lang)
+            if category.score is None and category.grade is Grade.UNKNOWN
+            else ("—" if category.score is None else f"{category.score:.1f}")
+        )
+        line.append("   ")
+        line.append(f" {_letter(category.grade)} ", GRADE_STYLE[category.grade])
+        line.append(f" {CATEGORY_NAMES[category.category].get(lang)} {value}")
+        if category.capped_by:
+            line.append(f" ({CAPPED.format(checks=', '.join(category.capped_by)).get(lang)})", "red")
+    console.print(line, overflow="fold")
+
+
+def _letter(grade: Grade) -> str:
+    return "?" if grade is Grade.UNKNOWN else grade.value
+
+
 def render_report(
     console: Console, report: DomainReport, lang: Lang = "en", *, show_passing: bool = False
 ) -> None:
-    """Every finding that needs attention in full, worst first; passing ones in full or as one line."""
+    """The score, then every finding that needs attention in full, the best next step first (by
+    ``score.prioritise``), unknown ones after them; passing ones in full or as one line."""
     console.rule(RichText(report.domain, style="bold"), align="left")
+    if report.score is not None:
+        render_score(console, report.score, lang)
     passing = [f for f in report.findings if f.grade.passing]
-    for finding in sorted(report.findings, key=_worst_first):
+    gains = {p.finding.check_id: p.gain for p in report.priorities}
+    ordered = [p.finding for p in report.priorities]
+    ordered += sorted((f for f in report.findings if f.check_id not in gains), key=_worst_first)
+    for finding in ordered:
         if show_passing or not finding.grade.passing:
-            render_finding(console, finding, lang)
+            render_finding(console, finding, lang, gains.get(finding.check_id))
     if passing and not show_passing:
         counts = PASSING.format(
             passed=sum(f.grade is Grade.A for f in passing), na=sum(f.grade is Grade.NA for f in passing)
