@@ -237,3 +237,20 @@ async def test_intrusive_probe_needs_a_recipient_in_a_scanned_domain(
     code, out, err = await run("scan", "example.test", "-n", str(lab.nameserver), *flags)
     assert (code, out) == (2, "")
     assert_one_line_error(err, fragment)
+
+
+async def test_whatif_prints_old_and_new_grades(lab: DnsLab) -> None:
+    change = ("--set", '_dmarc.example.test TXT "v=DMARC1; p=none"', "--category", "email-dns")
+    code, out, err = await run(
+        "whatif", "example.test", "-n", str(lab.nameserver), *change, "--format", "json"
+    )
+    assert (code, err) == (0, "")
+    result = json.loads(out)
+    moved = {c["check_id"]: (c["before"], c["after"]) for c in result["checks"]}
+    assert moved["email.dmarc.policy"] == ("A", "C")
+    assert result["before"]["score"] > result["after"]["score"]
+    code, out, err = await run("whatif", "example.test", "-n", str(lab.nameserver), *change)
+    assert code == 0 and "email.dmarc.policy" in out and "→" in out
+    code, out, err = await run("whatif", "example.test", "-n", str(lab.nameserver))
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, "say what to change")

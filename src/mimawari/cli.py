@@ -11,24 +11,47 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from enum import StrEnum
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from mimawari import __version__
-from mimawari.checks import ALL_CHECKS
-from mimawari.errors import InputError, MimawariError
-from mimawari.lab import demo_lab, demo_targets, load_lab_files, read_lab_connection
-from mimawari.model import Category, Lang, Target
+from mimawari.cli_options import (
+    AllOption,
+    AllowPrivateOption,
+    AttemptsOption,
+    CaFileOption,
+    CategoryOption,
+    FormatOption,
+    IntrusiveOption,
+    LabOption,
+    LangOption,
+    Language,
+    NameserverOption,
+    OutputFormat,
+    PortMapOption,
+    ProbeRecipientOption,
+    ProbeTimeoutOption,
+    SelectorOption,
+    TimeoutOption,
+    TrustAnchorOption,
+    checks_of,
+    err,
+    lang_of,
+    network_from,
+    out,
+    user_errors,
+)
+from mimawari.cli_whatif import whatif
+from mimawari.errors import InputError
+from mimawari.lab import demo_lab, demo_targets, load_lab_files
+from mimawari.model import Lang, Target
 from mimawari.observations.spf_eval import SpfEvaluation, parse_client_ip, parse_sender, spf_plan
-from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, ProbeClient, Scope, run_plan
-from mimawari.options import parse_port_map, read_trust_anchors
+from mimawari.observe import DnsClient, Nameserver, Network, run_plan
+from mimawari.options import read_trust_anchors
 from mimawari.report import json as json_report
 from mimawari.report import terminal
 from mimawari.scan import DomainReport, iter_scans
@@ -43,89 +66,7 @@ app = typer.Typer(
 )
 lab_app = typer.Typer(help="The lab: simulated organisations on loopback.", no_args_is_help=True)
 app.add_typer(lab_app, name="lab")
-
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-
-
-class OutputFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
-
-
-class Language(StrEnum):
-    EN = "en"
-    JA = "ja"
-
-
-NameserverOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--nameserver", "-n", help="Resolver to ask, HOST[:PORT]; repeatable. Default: the system's."
-    ),
-]
-FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
-LangOption = Annotated[Language, typer.Option("--lang", help="Language of the texts.")]
-TimeoutOption = Annotated[float, typer.Option(help="Seconds to wait for each DNS reply.", min=0.05)]
-AttemptsOption = Annotated[int, typer.Option(help="Tries per nameserver before a query is a timeout.", min=1)]
-SelectorOption = Annotated[
-    list[str] | None,
-    typer.Option("--dkim-selector", help="DKIM selector to try besides the built-in list; repeatable."),
-]
-TrustAnchorOption = Annotated[
-    str | None,
-    typer.Option(help="File of DNSSEC trust anchors (DS or DNSKEY records). Default: the bundled root keys."),
-]
-CaFileOption = Annotated[
-    str | None,
-    typer.Option(help="PEM file of CAs to trust for HTTPS. Default: the system's (SSL_CERT_FILE)."),
-]
-PortMapOption = Annotated[
-    list[str] | None,
-    typer.Option(help="Connect to PORT=OTHER instead of PORT (a lab on unprivileged ports); repeatable."),
-]
-LabOption = Annotated[
-    str | None,
-    typer.Option("--lab", help="Scan a running lab: the connection file 'mimawari lab up' printed."),
-]
-AllOption = Annotated[bool, typer.Option("--all", help="Show passing and not-applicable checks in full too.")]
-ProbeTimeoutOption = Annotated[
-    float,
-    typer.Option(help="Seconds to wait for each step of a mail-server conversation or TLS probe.", min=0.05),
-]
-IntrusiveOption = Annotated[
-    bool,
-    typer.Option(
-        help="Also run probes that send mail (the SMTP smuggling test, with DATA) to --probe-recipient."
-    ),
-]
-ProbeRecipientOption = Annotated[
-    str | None,
-    typer.Option(help="With --intrusive: the address (in a scanned domain) that may receive test messages."),
-]
-CategoryOption = Annotated[
-    list[Category] | None,
-    typer.Option("--category", help="Only the checks of this category; repeatable. Default: all."),
-]
-AllowPrivateOption = Annotated[
-    bool,
-    typer.Option(
-        help="Allow connections to loopback and private addresses (for the lab or an internal scan)."
-    ),
-]
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn mimawari's errors into one line on stderr and the documented exit code."""
-    try:
-        yield
-    except MimawariError as exc:
-        err.print(f"mimawari: error: {exc}", markup=False, soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        err.print("mimawari: interrupted", markup=False)
-        raise typer.Exit(130) from None
+app.command()(whatif)
 
 
 def _version(value: bool) -> None:
@@ -141,10 +82,6 @@ def main_options(
     ] = False,
 ) -> None:
     """mimawari (見回り): outside-in security posture ratings you can explain."""
-
-
-def _lang(lang: Language) -> Lang:
-    return "ja" if lang is Language.JA else "en"
 
 
 async def _emit(
@@ -211,32 +148,16 @@ def scan(
     with user_errors():
         anchors = read_trust_anchors(trust_anchor) if trust_anchor else ()
         recipients = intrusive_recipients(domains, intrusive, probe_recipient)
-        if lab is not None:
-            if nameserver or ca_file or port_map:
-                raise InputError("--lab already says which nameserver, CA and ports to use")
-            connection = read_lab_connection(lab)
-            network = connection.network(timeout=timeout, attempts=attempts, probe_timeout=probe_timeout)
-            anchors = anchors or connection.trust_anchors
-        else:
-            scope = Scope(allow_loopback=allow_private, allow_private=allow_private)
-            ports = parse_port_map(port_map or [])
-            network = Network(
-                DnsClient(
-                    [Nameserver.parse(text) for text in nameserver or []] or None,
-                    timeout=timeout,
-                    attempts=attempts,
-                ),
-                HttpClient(scope=scope, ca_file=ca_file, port_map=ports),
-                ProbeClient(scope=scope, ca_file=ca_file, port_map=ports, timeout=probe_timeout),
-            )
+        network, lab_anchors = network_from(
+            nameserver, timeout, attempts, ca_file, port_map, allow_private, lab, probe_timeout
+        )
+        anchors = anchors or lab_anchors
         targets = [
             Target(d, tuple(dkim_selector or ()), anchors, smuggling_recipient=recipients.get(d, ""))
             for d in domains
         ]
-        chosen = set(category or Category)
-        checks = {key: check for key, check in ALL_CHECKS.items() if check.category in chosen}
-        reports = iter_scans(targets, network, checks)
-        asyncio.run(_emit(reports, len(set(domains)), output_format, _lang(lang), show_all))
+        reports = iter_scans(targets, network, checks_of(category))
+        asyncio.run(_emit(reports, len(set(domains)), output_format, lang_of(lang), show_all))
 
 
 @app.command()
@@ -254,7 +175,7 @@ def demo(
             anchors = lab.connection().trust_anchors
             targets = [Target(domain, trust_anchors=anchors) for domain in demo_targets()]
             reports = iter_scans(targets, lab.network(timeout=1.0, attempts=1))
-            await _emit(reports, len(targets), output_format, _lang(lang), show_all)
+            await _emit(reports, len(targets), output_format, lang_of(lang), show_all)
 
     with user_errors():
         asyncio.run(run())

@@ -19,7 +19,7 @@ from mimawari.checks import ALL_CHECKS
 from mimawari.lookup import Response, Snapshot, replay
 from mimawari.model import Finding, Target
 from mimawari.observations import Observer
-from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, run_plan
+from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, Sender, run_plan
 from mimawari.parse.names import normalize_domain
 from mimawari.score import Priority, Score, check_severities, prioritise, score
 
@@ -49,7 +49,7 @@ def _report(snapshot: Snapshot, observations: dict[str, Any], checks: Registry) 
     return DomainReport(domain, snapshot, findings, observations, rating, ranked)
 
 
-async def scan_target(target: Target, network: Network, checks: Registry = ALL_CHECKS) -> DomainReport:
+async def scan_target(target: Target, network: Sender, checks: Registry = ALL_CHECKS) -> DomainReport:
     target = replace(target, observed_at=target.observed_at or int(time.time()))
     recorded: list[Response] = []
     observers = _observers(checks)

@@ -8,7 +8,7 @@ keeps every response for the scan's snapshot.
 from __future__ import annotations
 
 import asyncio
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from mimawari.lookup import HttpRequest, Plan, Query, Request, Response
 from mimawari.observe.dns import DnsClient, Nameserver
@@ -16,9 +16,15 @@ from mimawari.observe.http import HttpClient
 from mimawari.observe.probe import ProbeClient
 from mimawari.observe.scope import Scope
 
-__all__ = ["DnsClient", "HttpClient", "Nameserver", "Network", "ProbeClient", "Scope", "run_plan"]
+__all__ = ["DnsClient", "HttpClient", "Nameserver", "Network", "ProbeClient", "Scope", "Sender", "run_plan"]
 
 T = TypeVar("T")
+
+
+class Sender(Protocol):
+    """Whatever answers a plan's requests: a ``Network``, or a snapshot in front of one (what-if)."""
+
+    async def send(self, request: Request) -> Response: ...
 
 
 class Network:
@@ -40,7 +46,7 @@ class Network:
         return await self.probes.probe(request)
 
 
-async def run_plan(plan: Plan[T], network: Network, record: list[Response] | None = None) -> T:
+async def run_plan(plan: Plan[T], network: Sender, record: list[Response] | None = None) -> T:
     """Drive ``plan`` against ``network``; every response it received is appended to ``record``."""
     try:
         need = next(plan)

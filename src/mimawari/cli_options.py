@@ -1,0 +1,141 @@
+"""What the commands share: consoles, the options' types and help, error handling, the scan network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from mimawari.check import Registry
+from mimawari.checks import ALL_CHECKS
+from mimawari.errors import InputError, MimawariError
+from mimawari.lab import read_lab_connection
+from mimawari.model import Category, Lang
+from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, ProbeClient, Scope
+from mimawari.options import parse_port_map
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class Language(StrEnum):
+    EN = "en"
+    JA = "ja"
+
+
+NameserverOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--nameserver", "-n", help="Resolver to ask, HOST[:PORT]; repeatable. Default: the system's."
+    ),
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+LangOption = Annotated[Language, typer.Option("--lang", help="Language of the texts.")]
+TimeoutOption = Annotated[float, typer.Option(help="Seconds to wait for each DNS reply.", min=0.05)]
+AttemptsOption = Annotated[int, typer.Option(help="Tries per nameserver before a query is a timeout.", min=1)]
+SelectorOption = Annotated[
+    list[str] | None,
+    typer.Option("--dkim-selector", help="DKIM selector to try besides the built-in list; repeatable."),
+]
+TrustAnchorOption = Annotated[
+    str | None,
+    typer.Option(help="File of DNSSEC trust anchors (DS or DNSKEY records). Default: the bundled root keys."),
+]
+CaFileOption = Annotated[
+    str | None,
+    typer.Option(help="PEM file of CAs to trust for HTTPS. Default: the system's (SSL_CERT_FILE)."),
+]
+PortMapOption = Annotated[
+    list[str] | None,
+    typer.Option(help="Connect to PORT=OTHER instead of PORT (a lab on unprivileged ports); repeatable."),
+]
+LabOption = Annotated[
+    str | None,
+    typer.Option("--lab", help="Scan a running lab: the connection file 'mimawari lab up' printed."),
+]
+AllOption = Annotated[bool, typer.Option("--all", help="Show passing and not-applicable checks in full too.")]
+ProbeTimeoutOption = Annotated[
+    float,
+    typer.Option(help="Seconds to wait for each step of a mail-server conversation or TLS probe.", min=0.05),
+]
+IntrusiveOption = Annotated[
+    bool,
+    typer.Option(
+        help="Also run probes that send mail (the SMTP smuggling test, with DATA) to --probe-recipient."
+    ),
+]
+ProbeRecipientOption = Annotated[
+    str | None,
+    typer.Option(help="With --intrusive: the address (in a scanned domain) that may receive test messages."),
+]
+CategoryOption = Annotated[
+    list[Category] | None,
+    typer.Option("--category", help="Only the checks of this category; repeatable. Default: all."),
+]
+AllowPrivateOption = Annotated[
+    bool,
+    typer.Option(
+        help="Allow connections to loopback and private addresses (for the lab or an internal scan)."
+    ),
+]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn mimawari's errors into one line on stderr and the documented exit code."""
+    try:
+        yield
+    except MimawariError as exc:
+        err.print(f"mimawari: error: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("mimawari: interrupted", markup=False)
+        raise typer.Exit(130) from None
+
+
+def lang_of(lang: Language) -> Lang:
+    return "ja" if lang is Language.JA else "en"
+
+
+def checks_of(categories: list[Category] | None) -> Registry:
+    """The checks of the chosen categories (all when none is chosen)."""
+    chosen = set(categories or Category)
+    return {key: check for key, check in ALL_CHECKS.items() if check.category in chosen}
+
+
+def network_from(
+    nameserver: list[str] | None,
+    timeout: float,
+    attempts: int,
+    ca_file: str | None,
+    port_map: list[str] | None,
+    allow_private: bool,
+    lab: str | None,
+    probe_timeout: float,
+) -> tuple[Network, tuple[str, ...]]:
+    """The scan network the options describe, and the lab's trust anchors when ``--lab`` is given."""
+    if lab is not None:
+        if nameserver or ca_file or port_map:
+            raise InputError("--lab already says which nameserver, CA and ports to use")
+        connection = read_lab_connection(lab)
+        network = connection.network(timeout=timeout, attempts=attempts, probe_timeout=probe_timeout)
+        return network, connection.trust_anchors
+    scope = Scope(allow_loopback=allow_private, allow_private=allow_private)
+    ports = parse_port_map(port_map or [])
+    network = Network(
+        DnsClient(
+            [Nameserver.parse(text) for text in nameserver or []] or None, timeout=timeout, attempts=attempts
+        ),
+        HttpClient(scope=scope, ca_file=ca_file, port_map=ports),
+        ProbeClient(scope=scope, ca_file=ca_file, port_map=ports, timeout=probe_timeout),
+    )
+    return network, ()
