@@ -254,3 +254,20 @@ async def test_whatif_prints_old_and_new_grades(lab: DnsLab) -> None:
     code, out, err = await run("whatif", "example.test", "-n", str(lab.nameserver))
     assert (code, out) == (2, "")
     assert_one_line_error(err, "say what to change")
+
+
+async def test_output_formats_to_files_and_fail_under(lab: DnsLab, tmp_path: Path) -> None:
+    base = ("scan", "example.test", "-n", str(lab.nameserver), "--category", "email-dns")
+    for fmt, marker in (("html", "<!DOCTYPE html>"), ("markdown", "# "), ("sarif", '"version": "2.1.0"')):
+        path = tmp_path / f"report.{fmt}"
+        code, out, err = await run(*base, "--format", fmt, "--output", str(path))
+        assert (code, out, err) == (0, "", "")
+        assert marker in path.read_text(encoding="utf-8")
+    code, _, err = await run(*base, "--fail-under", "100")
+    assert code == 1
+    assert_one_line_error(err.replace("mimawari: under", "mimawari: error: under"), "under --fail-under 100")
+    code, _, _ = await run(*base, "--fail-under", "10")
+    assert code == 0
+    code, out, err = await run(*base, "--output", str(tmp_path / "missing" / "x.html"), "--format", "html")
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, "cannot write")

@@ -1,6 +1,6 @@
 """The ``mimawari`` command. Each command is a small function over the library API.
 
-Exit codes: 0 done; 2 bad input (domain, nameserver, zone file, flag); 3 the set-up cannot work
+Exit codes: 0 done; 1 a score under --fail-under; 2 bad input (domain, nameserver, zone file, flag); 3 the set-up cannot work
 (nameserver unreachable, lab cannot listen); 130 interrupted. Errors are one line on stderr.
 """
 
@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from mimawari import __version__
 from mimawari.cli_options import (
@@ -25,6 +22,7 @@ from mimawari.cli_options import (
     AttemptsOption,
     CaFileOption,
     CategoryOption,
+    FailUnderOption,
     FormatOption,
     IntrusiveOption,
     LabOption,
@@ -32,6 +30,7 @@ from mimawari.cli_options import (
     Language,
     NameserverOption,
     OutputFormat,
+    OutputOption,
     PortMapOption,
     ProbeRecipientOption,
     ProbeTimeoutOption,
@@ -45,16 +44,15 @@ from mimawari.cli_options import (
     out,
     user_errors,
 )
+from mimawari.cli_output import Emitted, check_fail_under, destination, emit, render_document
 from mimawari.cli_whatif import whatif
 from mimawari.errors import InputError
 from mimawari.lab import demo_lab, demo_targets, load_lab_files
-from mimawari.model import Lang, Target
+from mimawari.model import Target
 from mimawari.observations.spf_eval import SpfEvaluation, parse_client_ip, parse_sender, spf_plan
 from mimawari.observe import DnsClient, Nameserver, Network, run_plan
 from mimawari.options import read_trust_anchors
-from mimawari.report import json as json_report
-from mimawari.report import terminal
-from mimawari.scan import DomainReport, iter_scans
+from mimawari.scan import iter_scans
 from mimawari.serial import to_json
 
 app = typer.Typer(
@@ -82,31 +80,6 @@ def main_options(
     ] = False,
 ) -> None:
     """mimawari (見回り): outside-in security posture ratings you can explain."""
-
-
-async def _emit(
-    reports: AsyncIterator[DomainReport],
-    total: int,
-    output_format: OutputFormat,
-    lang: Lang,
-    show_passing: bool,
-) -> None:
-    """Write each report as it arrives (memory stays flat), with a progress bar on a terminal."""
-    console = out if output_format is OutputFormat.TEXT else err
-    columns = (TextColumn("scanning"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
-        task = progress.add_task("scan", total=total)
-
-        async def counted() -> AsyncIterator[DomainReport]:
-            async for report in reports:
-                progress.advance(task)
-                yield report
-
-        if output_format is OutputFormat.JSON:
-            await json_report.write(counted(), sys.stdout)
-        else:
-            async for report in counted():
-                terminal.render_report(out, report, lang, show_passing=show_passing)
 
 
 def intrusive_recipients(domains: list[str], intrusive: bool, recipient: str | None) -> dict[str, str]:
@@ -143,6 +116,8 @@ def scan(
     intrusive: IntrusiveOption = False,
     probe_recipient: ProbeRecipientOption = None,
     category: CategoryOption = None,
+    output: OutputOption = None,
+    fail_under: FailUnderOption = None,
 ) -> None:
     """Scan domains and print their findings."""
     with user_errors():
@@ -157,7 +132,12 @@ def scan(
             for d in domains
         ]
         reports = iter_scans(targets, network, checks_of(category))
-        asyncio.run(_emit(reports, len(set(domains)), output_format, lang_of(lang), show_all))
+        emitted = asyncio.run(
+            emit(
+                reports, len(set(domains)), output_format, lang_of(lang), show_passing=show_all, output=output
+            )
+        )
+    check_fail_under(emitted.scores, fail_under)
 
 
 @app.command()
@@ -165,20 +145,38 @@ def demo(
     output_format: FormatOption = OutputFormat.TEXT,
     lang: LangOption = Language.EN,
     show_all: AllOption = False,
+    output: OutputOption = None,
+    html: Annotated[
+        str | None,
+        typer.Option(help="Where to write the HTML report. Default: a file in the temp directory."),
+    ] = None,
 ) -> None:
-    """Start the lab with the demo organisation, scan it, print the result."""
+    """Start the lab with the demo organisation, scan it, print the result and write the HTML report."""
 
-    async def run() -> None:
+    async def run() -> Emitted:
         async with demo_lab() as lab:
-            if output_format is OutputFormat.TEXT:
+            if output_format is OutputFormat.TEXT and output is None:
                 out.print(f"demo: Kuroneko Trading (黒猫商事), lab DNS on {lab.nameserver}", style="dim")
             anchors = lab.connection().trust_anchors
             targets = [Target(domain, trust_anchors=anchors) for domain in demo_targets()]
             reports = iter_scans(targets, lab.network(timeout=1.0, attempts=1))
-            await _emit(reports, len(targets), output_format, lang_of(lang), show_all)
+            return await emit(
+                reports,
+                len(targets),
+                output_format,
+                lang_of(lang),
+                show_passing=show_all,
+                output=output,
+                keep=True,
+            )
 
     with user_errors():
-        asyncio.run(run())
+        emitted = asyncio.run(run())
+        path = html or str(Path(tempfile.gettempdir()) / "mimawari-demo-report.html")
+        with destination(path) as handle:
+            handle.write(render_document(emitted.reports, OutputFormat.HTML, lang_of(lang)))
+        console = out if output_format is OutputFormat.TEXT and output is None else err
+        console.print(f"HTML report: {path}", markup=False, soft_wrap=True)
 
 
 @lab_app.command("up")

@@ -25,6 +25,9 @@ err = Console(stderr=True, highlight=False)
 class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+    HTML = "html"
+    MARKDOWN = "markdown"
+    SARIF = "sarif"
 
 
 class Language(StrEnum):
@@ -80,6 +83,15 @@ ProbeRecipientOption = Annotated[
 CategoryOption = Annotated[
     list[Category] | None,
     typer.Option("--category", help="Only the checks of this category; repeatable. Default: all."),
+]
+OutputOption = Annotated[
+    str | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")
+]
+FailUnderOption = Annotated[
+    float | None,
+    typer.Option(
+        help="Exit 1 when a domain scores under this (0-100), or has no score: for CI.", min=0, max=100
+    ),
 ]
 AllowPrivateOption = Annotated[
     bool,
