@@ -13,7 +13,8 @@ from mimawari import __version__
 from mimawari.model import Grade, Lang, Severity
 from mimawari.report import document as doc
 from mimawari.report import html as html_report
-from mimawari.report.terminal import CATEGORY_NAMES, GAIN, INSUFFICIENT, LABELS
+from mimawari.report.document import INSUFFICIENT
+from mimawari.report.terminal import CATEGORY_NAMES, GAIN, LABELS
 from mimawari.scan import DomainReport
 from mimawari.score import RULES_VERSION
 from tests.report_samples import HOSTILE, SCANNED_AT, demo_reports, finding, hostile_report, report

@@ -14,9 +14,12 @@ from urllib.parse import urlsplit
 
 from mimawari import __version__
 from mimawari.model import Finding, Grade, Lang, Severity, Text
-from mimawari.report.terminal import DISPLAY_ORDER, INSUFFICIENT
 from mimawari.scan import DomainReport
 from mimawari.score import RULES_VERSION, CategoryScore
+
+INSUFFICIENT = Text("insufficient data", "データ不足")
+DISPLAY_ORDER = (Grade.E, Grade.D, Grade.C, Grade.UNKNOWN, Grade.B, Grade.A, Grade.NA)
+"""Worst first; "unknown" sits among the grades that still need attention, above B."""
 
 TITLE = Text("mimawari report", "mimawari レポート")
 DOMAIN_TITLE = Text("mimawari report: {domain}", "mimawari レポート：{domain}")

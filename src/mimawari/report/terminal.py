@@ -7,7 +7,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text as RichText
 
-from mimawari.model import Category, Finding, Grade, Lang, Text
+from mimawari.model import Category, Finding, Grade, Lang, Severity, Text
+from mimawari.report.document import INSUFFICIENT, sections
 from mimawari.scan import DomainReport
 from mimawari.score import Score
 
@@ -25,7 +26,6 @@ LABELS = {
     "fix": Text("fix", "対処"),
     "after": Text("after fix", "対処後"),
 }
-INSUFFICIENT = Text("insufficient data", "データ不足")
 PASSING = Text(
     "{passed} checks pass, {na} not applicable (--all shows them)",
     "{passed} 件の検査に合格、{na} 件は対象外（--all で表示）",
@@ -40,7 +40,11 @@ def render_finding(console: Console, finding: Finding, lang: Lang, gain: float |
             (f" {grade:^3} ", GRADE_STYLE[finding.grade]),
             "  ",
             (finding.title.get(lang), "bold"),
-            (f"   {finding.check_id} · {weight}", "dim"),
+            (f"   {finding.check_id} · ", "dim"),
+            (
+                weight,
+                "bold red" if finding.severity is Severity.CRITICAL and not finding.grade.passing else "dim",
+            ),
         )
     )
     console.print(Padding(_prose(finding.summary.get(lang)), (0, 0, 0, 4)))
@@ -124,24 +128,18 @@ def render_report(
     console.rule(RichText(report.domain, style="bold"), align="left")
     if report.score is not None:
         render_score(console, report.score, lang)
-    passing = [f for f in report.findings if f.grade.passing]
-    gains = {p.finding.check_id: p.gain for p in report.priorities}
-    ordered = [p.finding for p in report.priorities]
-    ordered += sorted((f for f in report.findings if f.check_id not in gains), key=_worst_first)
-    for finding in ordered:
-        if show_passing or not finding.grade.passing:
-            render_finding(console, finding, lang, gains.get(finding.check_id))
-    if passing and not show_passing:
+    parts = sections(report)
+    for entry in parts.to_fix:
+        render_finding(console, entry.finding, lang, entry.gain)
+    for finding in parts.unknown:
+        render_finding(console, finding, lang)
+    passing = parts.passing
+    if show_passing:
+        for finding in passing:
+            render_finding(console, finding, lang)
+    elif passing:
         counts = PASSING.format(
             passed=sum(f.grade is Grade.A for f in passing), na=sum(f.grade is Grade.NA for f in passing)
         )
         console.print(RichText(f" ✓   {counts.get(lang)}", style="green"))
     console.print()
-
-
-# Worst first; "unknown" sits among the grades that still need attention, above B.
-DISPLAY_ORDER = (Grade.E, Grade.D, Grade.C, Grade.UNKNOWN, Grade.B, Grade.A, Grade.NA)
-
-
-def _worst_first(finding: Finding) -> tuple[int, str]:
-    return (DISPLAY_ORDER.index(finding.grade), finding.check_id)
