@@ -1,7 +1,8 @@
 """The ``mimawari`` command. Each command is a small function over the library API.
 
-Exit codes: 0 done; 1 a score under --fail-under; 2 bad input (domain, nameserver, zone file, flag); 3 the set-up cannot work
-(nameserver unreachable, lab cannot listen); 130 interrupted. Errors are one line on stderr.
+Exit codes: 0 done; 1 a score under --fail-under; 2 bad input (domain, nameserver, zone file, flag);
+3 the set-up cannot work (nameserver unreachable, lab cannot listen); 130 interrupted. Errors are one
+line on stderr.
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ def lab_up(
         int, typer.Option(help="Port for UDP and TCP; 0 picks a free one.", min=0, max=65535)
     ] = 0,
 ) -> None:
-    """Serve lab zones (DNS) and sites (HTTPS) until interrupted."""
+    """Serve lab zones (DNS), sites (HTTPS) and mail servers (SMTP, IMAP, POP3) until interrupted."""
 
     async def run() -> None:
         lab = load_lab_files(zone, host=host, dns_port=port) if zone else demo_lab(host=host, dns_port=port)
