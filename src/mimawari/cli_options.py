@@ -82,7 +82,12 @@ ProbeRecipientOption = Annotated[
 ]
 CategoryOption = Annotated[
     list[Category] | None,
-    typer.Option("--category", help="Only the checks of this category; repeatable. Default: all."),
+    typer.Option(
+        "--category",
+        metavar="CATEGORY",
+        help="Only the checks of this category (email-dns, email-mta, email-mailbox); repeatable. "
+        "Default: all.",
+    ),
 ]
 OutputOption = Annotated[
     str | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")
