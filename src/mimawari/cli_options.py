@@ -38,37 +38,62 @@ class Language(StrEnum):
 NameserverOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--nameserver", "-n", help="Resolver to ask, HOST[:PORT]; repeatable. Default: the system's."
+        "--nameserver",
+        "-n",
+        metavar="HOST[:PORT]",
+        help="Resolver to ask, HOST[:PORT]; repeatable. Default: the system's.",
     ),
 ]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 LangOption = Annotated[Language, typer.Option("--lang", help="Language of the texts.")]
-TimeoutOption = Annotated[float, typer.Option(help="Seconds to wait for each DNS reply.", min=0.05)]
-AttemptsOption = Annotated[int, typer.Option(help="Tries per nameserver before a query is a timeout.", min=1)]
+TimeoutOption = Annotated[
+    float, typer.Option(metavar="SECONDS", help="Seconds to wait for each DNS reply.", min=0.05)
+]
+AttemptsOption = Annotated[
+    int, typer.Option(metavar="N", help="Tries per nameserver before a query is a timeout.", min=1)
+]
 SelectorOption = Annotated[
     list[str] | None,
-    typer.Option("--dkim-selector", help="DKIM selector to try besides the built-in list; repeatable."),
+    typer.Option(
+        "--dkim-selector",
+        metavar="SELECTOR",
+        help="DKIM selector to try besides the built-in list; repeatable.",
+    ),
 ]
 TrustAnchorOption = Annotated[
     str | None,
-    typer.Option(help="File of DNSSEC trust anchors (DS or DNSKEY records). Default: the bundled root keys."),
+    typer.Option(
+        metavar="FILE",
+        help="File of DNSSEC trust anchors (DS or DNSKEY records). Default: the bundled root keys.",
+    ),
 ]
 CaFileOption = Annotated[
     str | None,
-    typer.Option(help="PEM file of CAs to trust for HTTPS. Default: the system's (SSL_CERT_FILE)."),
+    typer.Option(
+        metavar="PEM", help="PEM file of CAs to trust for HTTPS. Default: the system's (SSL_CERT_FILE)."
+    ),
 ]
 PortMapOption = Annotated[
     list[str] | None,
-    typer.Option(help="Connect to PORT=OTHER instead of PORT (a lab on unprivileged ports); repeatable."),
+    typer.Option(
+        metavar="PORT=PORT",
+        help="Connect to PORT=OTHER instead of PORT (a lab on unprivileged ports); repeatable.",
+    ),
 ]
 LabOption = Annotated[
     str | None,
-    typer.Option("--lab", help="Scan a running lab: the connection file 'mimawari lab up' printed."),
+    typer.Option(
+        "--lab", metavar="FILE", help="Scan a running lab: the connection file 'mimawari lab up' printed."
+    ),
 ]
 AllOption = Annotated[bool, typer.Option("--all", help="Show passing and not-applicable checks in full too.")]
 ProbeTimeoutOption = Annotated[
     float,
-    typer.Option(help="Seconds to wait for each step of a mail-server conversation or TLS probe.", min=0.05),
+    typer.Option(
+        metavar="SECONDS",
+        help="Seconds to wait for each step of a mail-server conversation or TLS probe.",
+        min=0.05,
+    ),
 ]
 IntrusiveOption = Annotated[
     bool,
@@ -78,7 +103,10 @@ IntrusiveOption = Annotated[
 ]
 ProbeRecipientOption = Annotated[
     str | None,
-    typer.Option(help="With --intrusive: the address (in a scanned domain) that may receive test messages."),
+    typer.Option(
+        metavar="ADDRESS",
+        help="With --intrusive: the address (in a scanned domain) that may receive test messages.",
+    ),
 ]
 CategoryOption = Annotated[
     list[Category] | None,
@@ -90,12 +118,16 @@ CategoryOption = Annotated[
     ),
 ]
 OutputOption = Annotated[
-    str | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")
+    str | None,
+    typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file instead of stdout."),
 ]
 FailUnderOption = Annotated[
     float | None,
     typer.Option(
-        help="Exit 1 when a domain scores under this (0-100), or has no score: for CI.", min=0, max=100
+        metavar="SCORE",
+        help="Exit 1 when a domain scores under this (0-100), or has no score: for CI.",
+        min=0,
+        max=100,
     ),
 ]
 AllowPrivateOption = Annotated[

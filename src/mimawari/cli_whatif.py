@@ -42,10 +42,15 @@ from mimawari.whatif import Comparison, compare, parse_change, patch, reevaluate
 
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", help="A record to publish: 'NAME TYPE DATA' (replaces NAME TYPE); repeatable."),
+    typer.Option(
+        "--set",
+        metavar="'NAME TYPE DATA'",
+        help="A record to publish: 'NAME TYPE DATA' (replaces NAME TYPE); repeatable.",
+    ),
 ]
 RemoveOption = Annotated[
-    list[str] | None, typer.Option("--remove", help="Records to delete: 'NAME TYPE'; repeatable.")
+    list[str] | None,
+    typer.Option("--remove", metavar="'NAME TYPE'", help="Records to delete: 'NAME TYPE'; repeatable."),
 ]
 HEAD = Text("what-if for {domain}: {count} change(s)", "{domain} の変更シミュレーション: {count} 件")
 REMOVED = Text("(removed)", "（削除）")
