@@ -10,7 +10,8 @@ exceptions. Exceptions are for what stops a whole operation: bad input or an unu
     │   └── ZoneError            a lab zone (YAML or zone file) that cannot be loaded
     └── OperationalError         the set-up cannot work right now (exit code 3)
         ├── NameserverUnreachableError
-        └── LabError             a lab server could not start
+        ├── LabError             a lab server could not start
+        └── StoreError           the database cannot be used
 """
 
 from __future__ import annotations
@@ -48,3 +49,8 @@ class NameserverUnreachableError(OperationalError):
 
 class LabError(OperationalError):
     pass
+
+
+class StoreError(OperationalError):
+    """The database cannot be used: a malformed URL, a server that does not answer, an unwritable file,
+    a schema newer than this version of mimawari."""
