@@ -11,6 +11,7 @@ import asyncio
 import json
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
@@ -45,6 +46,7 @@ from mimawari.cli_options import (
     out,
     user_errors,
 )
+from mimawari.cli_org import DatabaseOption, history, org_app
 from mimawari.cli_output import Emitted, check_fail_under, destination, emit, render_document
 from mimawari.cli_whatif import whatif
 from mimawari.errors import InputError
@@ -53,8 +55,9 @@ from mimawari.model import Target
 from mimawari.observations.spf_eval import SpfEvaluation, parse_client_ip, parse_sender, spf_plan
 from mimawari.observe import DnsClient, Nameserver, Network, run_plan
 from mimawari.options import read_trust_anchors
-from mimawari.scan import iter_scans
+from mimawari.scan import DomainReport, iter_scans
 from mimawari.serial import to_json
+from mimawari.store import ScanStatus, Store, open_store
 
 app = typer.Typer(
     help="mimawari (見回り): outside-in security posture ratings you can explain.",
@@ -65,7 +68,9 @@ app = typer.Typer(
 )
 lab_app = typer.Typer(help="The lab: simulated organisations on loopback.", no_args_is_help=True)
 app.add_typer(lab_app, name="lab")
+app.add_typer(org_app, name="org")
 app.command()(whatif)
+app.command()(history)
 
 
 def _version(value: bool) -> None:
@@ -100,7 +105,10 @@ def intrusive_recipients(domains: list[str], intrusive: bool, recipient: str | N
 
 @app.command()
 def scan(
-    domains: Annotated[list[str], typer.Argument(help="Domains to scan.", show_default=False)],
+    domains: Annotated[
+        list[str] | None,
+        typer.Argument(help="Domains to scan (with --org: the organisation's).", show_default=False),
+    ] = None,
     nameserver: NameserverOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
     lang: LangOption = Language.EN,
@@ -119,9 +127,19 @@ def scan(
     category: CategoryOption = None,
     output: OutputOption = None,
     fail_under: FailUnderOption = None,
+    org: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="Scan this organisation's domains and store the result (history)."),
+    ] = None,
+    database: DatabaseOption = None,
 ) -> None:
     """Scan domains and print their findings."""
     with user_errors():
+        store = open_store(database) if org is not None else None
+        if store is not None and org is not None and not domains:
+            domains = list(store.get_organisation(org).domains)
+        if not domains:
+            raise InputError("name the domains to scan, or an organisation with --org")
         anchors = read_trust_anchors(trust_anchor) if trust_anchor else ()
         recipients = intrusive_recipients(domains, intrusive, probe_recipient)
         network, lab_anchors = network_from(
@@ -133,12 +151,33 @@ def scan(
             for d in domains
         ]
         reports = iter_scans(targets, network, checks_of(category))
+        if store is not None:
+            reports = stored(reports, store, org)
         emitted = asyncio.run(
             emit(
                 reports, len(set(domains)), output_format, lang_of(lang), show_passing=show_all, output=output
             )
         )
     check_fail_under(emitted.scores, fail_under)
+
+
+async def stored(
+    reports: AsyncIterator[DomainReport], store: Store, org: str | None
+) -> AsyncIterator[DomainReport]:
+    """Store each report as it arrives; the scan is complete only when every report is in. An error or
+    an interrupt marks it failed (a killed process leaves it running): never shown as a result."""
+    scan_id = store.begin_scan(org)
+    try:
+        async for report in reports:
+            store.add_report(scan_id, report)
+            yield report
+    except BaseException as exc:
+        store.finish_scan(scan_id, ScanStatus.FAILED, str(exc) or type(exc).__name__)
+        raise
+    else:
+        store.finish_scan(scan_id, ScanStatus.COMPLETE)
+    finally:
+        store.close()
 
 
 @app.command()

@@ -1,0 +1,155 @@
+"""``mimawari org add|list|show|remove`` and ``mimawari history``: the organisations a user watches, over time."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text as RichText
+
+from mimawari.cli_options import out, user_errors
+from mimawari.model import Grade
+from mimawari.report.terminal import GRADE_STYLE
+from mimawari.store import Criticality, Organisation, Relation, ScanRecord, open_store
+
+org_app = typer.Typer(
+    help="Organisations to watch: your own, group companies, suppliers.", no_args_is_help=True
+)
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        metavar="URL",
+        help="Database URL. Default: $MIMAWARI_DATABASE_URL, else a SQLite file in the user data directory.",
+    ),
+]
+NameArgument = Annotated[str, typer.Argument(help="The organisation's name.", show_default=False)]
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(scores: list[float | None]) -> str:
+    """One character per scan, on the 0–100 scale (a gap for a scan without a score)."""
+    return "".join(
+        " " if s is None else SPARKS[min(int(s / 100 * len(SPARKS)), len(SPARKS) - 1)] for s in scores
+    )
+
+
+def _grade(grade: Grade | None) -> RichText:
+    grade = grade or Grade.UNKNOWN
+    return RichText(f" {'?' if grade is Grade.UNKNOWN else grade.value} ", GRADE_STYLE[grade])
+
+
+@org_app.command("add")
+def org_add(
+    name: NameArgument,
+    domain: Annotated[list[str], typer.Option(metavar="DOMAIN", help="A domain it owns; repeatable.")],
+    relation: Annotated[Relation, typer.Option(help="Who it is to you.")] = Relation.OTHER,
+    criticality: Annotated[Criticality, typer.Option(help="How much you depend on it.")] = Criticality.MEDIUM,
+    netblock: Annotated[
+        list[str] | None, typer.Option(metavar="CIDR", help="A network it owns; repeatable.")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option(metavar="TAG", help="A label to filter by; repeatable.")
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Add an organisation with its domains."""
+    with user_errors(), open_store(database) as store:
+        added = store.add_organisation(
+            Organisation(name, relation, criticality, tuple(domain), tuple(netblock or ()), tuple(tag or ()))
+        )
+        out.print(f"added {added.name} ({added.relation.value}): {', '.join(added.domains)}", markup=False)
+
+
+@org_app.command("list")
+def org_list(
+    relation: Annotated[Relation | None, typer.Option(help="Only this relation.")] = None,
+    tag: Annotated[str | None, typer.Option(metavar="TAG", help="Only organisations with this tag.")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """List the organisations, with the score of their latest complete scan."""
+    with user_errors(), open_store(database) as store:
+        table = Table("name", "relation", "criticality", "domains", "tags", "latest score", box=None)
+        for organisation in store.list_organisations(relation, tag):
+            latest = store.latest_scan(organisation.name)
+            table.add_row(
+                organisation.name,
+                organisation.relation.value,
+                organisation.criticality.value,
+                ", ".join(organisation.domains),
+                ", ".join(organisation.tags),
+                _latest(latest),
+            )
+        out.print(table)
+
+
+def _latest(scan: ScanRecord | None) -> str:
+    if scan is None:
+        return "not scanned"
+    scores = [t.score for t in scan.targets if t.score is not None]
+    worst = min(scores) if scores else None
+    when = f"{scan.started_at:%Y-%m-%d}"
+    return f"worst {worst:.1f} ({when})" if worst is not None else f"no score ({when})"
+
+
+@org_app.command("show")
+def org_show(name: NameArgument, database: DatabaseOption = None) -> None:
+    """Show an organisation and its latest complete scan."""
+    with user_errors(), open_store(database) as store:
+        organisation = store.get_organisation(name)
+        out.print(
+            f"{organisation.name}: {organisation.relation.value}, criticality {organisation.criticality.value}"
+        )
+        out.print(f"  domains: {', '.join(organisation.domains)}", markup=False)
+        if organisation.netblocks:
+            out.print(f"  netblocks: {', '.join(organisation.netblocks)}", markup=False)
+        if organisation.tags:
+            out.print(f"  tags: {', '.join(organisation.tags)}", markup=False)
+        latest = store.latest_scan(name)
+        if latest is None:
+            out.print("  not scanned yet: mimawari scan --org " + name, markup=False)
+            return
+        out.print(
+            f"  latest scan {latest.id}, {latest.started_at:%Y-%m-%d %H:%M} UTC, rules {latest.rules_version}"
+        )
+        for target in latest.targets:
+            points = "—" if target.score is None else f"{target.score:.1f}"
+            out.print(RichText.assemble("   ", _grade(target.grade), f" {target.domain} {points}"))
+
+
+@org_app.command("remove")
+def org_remove(name: NameArgument, database: DatabaseOption = None) -> None:
+    """Remove an organisation and its stored scans."""
+    with user_errors(), open_store(database) as store:
+        store.remove_organisation(name)
+        out.print(f"removed {name}", markup=False)
+
+
+def history(name: NameArgument, database: DatabaseOption = None) -> None:
+    """Score and grade of each domain of an organisation over its complete scans, oldest first."""
+    with user_errors(), open_store(database) as store:
+        store.get_organisation(name)
+        scans = store.scans(name)
+        if not scans:
+            out.print(f"{name} has no complete scan yet: mimawari scan --org {name}", markup=False)
+            return
+        domains = list(dict.fromkeys(t.domain for scan in scans for t in scan.targets))
+        table = Table("domain", "trend", *(f"{s.started_at:%m-%d %H:%M}" for s in scans[-6:]), box=None)
+        for domain in domains:
+            row = [next((t for t in s.targets if t.domain == domain), None) for s in scans]
+            scores = [t.score if t is not None else None for t in row]
+            cells = [
+                RichText("—") if t is None else RichText.assemble(_grade(t.grade), f" {_points(t.score)}")
+                for t in row[-6:]
+            ]
+            table.add_row(domain, sparkline(scores), *cells)
+        out.print(
+            f"{name}: {len(scans)} complete scan(s), the last six shown; trend over all of them", markup=False
+        )
+        out.print(table)
+
+
+def _points(score: float | None) -> str:
+    return "—" if score is None else f"{score:.1f}"
