@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mimawari.lab import DnsLab
 from mimawari.store import ScanStatus, open_store
-from tests.test_cli import assert_one_line_error, run
+from tests.cli_runner import assert_one_line_error, run
 
 
 async def test_an_organisation_is_scanned_stored_and_followed(lab: DnsLab, tmp_path: Path) -> None:

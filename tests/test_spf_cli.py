@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from mimawari.lab import DnsLab, zones_from_yaml
-from tests.test_cli import assert_one_line_error, run
+from tests.cli_runner import assert_one_line_error, run
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -9,8 +9,8 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from mimawari.cli_options import out, user_errors
-from mimawari.model import Grade
-from mimawari.report.terminal import GRADE_STYLE
+from mimawari.report.document import points
+from mimawari.report.terminal import badge
 from mimawari.store import Criticality, Organisation, Relation, ScanRecord, open_store
 
 org_app = typer.Typer(
@@ -34,11 +34,6 @@ def sparkline(scores: list[float | None]) -> str:
     return "".join(
         " " if s is None else SPARKS[min(int(s / 100 * len(SPARKS)), len(SPARKS) - 1)] for s in scores
     )
-
-
-def _grade(grade: Grade | None) -> RichText:
-    grade = grade or Grade.UNKNOWN
-    return RichText(f" {'?' if grade is Grade.UNKNOWN else grade.value} ", GRADE_STYLE[grade])
 
 
 @org_app.command("add")
@@ -115,8 +110,9 @@ def org_show(name: NameArgument, database: DatabaseOption = None) -> None:
             f"  latest scan {latest.id}, {latest.started_at:%Y-%m-%d %H:%M} UTC, rules {latest.rules_version}"
         )
         for target in latest.targets:
-            points = "—" if target.score is None else f"{target.score:.1f}"
-            out.print(RichText.assemble("   ", _grade(target.grade), f" {target.domain} {points}"))
+            out.print(
+                RichText.assemble("   ", badge(target.grade), f" {target.domain} {points(target.score)}")
+            )
 
 
 @org_app.command("remove")
@@ -141,7 +137,7 @@ def history(name: NameArgument, database: DatabaseOption = None) -> None:
             row = [next((t for t in s.targets if t.domain == domain), None) for s in scans]
             scores = [t.score if t is not None else None for t in row]
             cells = [
-                RichText("—") if t is None else RichText.assemble(_grade(t.grade), f" {_points(t.score)}")
+                RichText("—") if t is None else RichText.assemble(badge(t.grade), f" {points(t.score)}")
                 for t in row[-6:]
             ]
             table.add_row(domain, sparkline(scores), *cells)
@@ -149,7 +145,3 @@ def history(name: NameArgument, database: DatabaseOption = None) -> None:
             f"{name}: {len(scans)} complete scan(s), the last six shown; trend over all of them", markup=False
         )
         out.print(table)
-
-
-def _points(score: float | None) -> str:
-    return "—" if score is None else f"{score:.1f}"

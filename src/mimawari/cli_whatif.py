@@ -33,9 +33,10 @@ from mimawari.cli_options import (
     user_errors,
 )
 from mimawari.errors import InputError
-from mimawari.model import Grade, Lang, Target, Text
+from mimawari.model import Lang, Target, Text
 from mimawari.options import read_trust_anchors
-from mimawari.report.terminal import CATEGORY_NAMES, GRADE_STYLE, SCORE
+from mimawari.report.document import points
+from mimawari.report.terminal import CATEGORY_NAMES, SCORE, badge
 from mimawari.scan import as_target, scan_target
 from mimawari.serial import to_jsonable
 from mimawari.whatif import Comparison, compare, parse_change, patch, reevaluate
@@ -109,14 +110,6 @@ def whatif(
             render(comparison, lang_of(lang))
 
 
-def _points(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}"
-
-
-def _grade(grade: Grade) -> RichText:
-    return RichText(f" {'?' if grade is Grade.UNKNOWN else grade.value} ", GRADE_STYLE[grade])
-
-
 def render(comparison: Comparison, lang: Lang) -> None:
     out.rule(RichText(HEAD.format(domain=comparison.domain, count=len(comparison.changes)).get(lang), "bold"))
     for change in comparison.changes:
@@ -126,22 +119,22 @@ def render(comparison: Comparison, lang: Lang) -> None:
     if before is not None and after is not None:
         out.print(
             RichText.assemble(
-                f"{SCORE.get(lang)} {_points(before.score)} ",
-                _grade(before.grade),
-                f" → {_points(after.score)} ",
-                _grade(after.grade),
+                f"{SCORE.get(lang)} {points(before.score)} ",
+                badge(before.grade),
+                f" → {points(after.score)} ",
+                badge(after.grade),
             )
         )
     for category in comparison.categories:
         out.print(
             RichText.assemble(
-                f"  {CATEGORY_NAMES[category.category].get(lang)} {_points(category.before)} ",
-                _grade(category.before_grade),
-                f" → {_points(category.after)} ",
-                _grade(category.after_grade),
+                f"  {CATEGORY_NAMES[category.category].get(lang)} {points(category.before)} ",
+                badge(category.before_grade),
+                f" → {points(category.after)} ",
+                badge(category.after_grade),
             )
         )
     out.print(CHECKS.get(lang) if comparison.checks else NO_CHANGE.get(lang))
     for moved in comparison.checks:
-        out.print(RichText.assemble(f"  {moved.check_id} ", _grade(moved.before), " → ", _grade(moved.after)))
+        out.print(RichText.assemble(f"  {moved.check_id} ", badge(moved.before), " → ", badge(moved.after)))
     out.print(RichText(ASKED.format(count=comparison.asked).get(lang), "dim"))

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from mimawari.model import Category, Finding, Grade, Lang, Severity, Text
-from mimawari.report.document import INSUFFICIENT, sections
+from mimawari.report.document import INSUFFICIENT, letter, points, sections
 from mimawari.scan import DomainReport
 from mimawari.score import Score
 
@@ -33,7 +33,7 @@ PASSING = Text(
 
 
 def render_finding(console: Console, finding: Finding, lang: Lang, gain: float | None = None) -> None:
-    grade = "?" if finding.grade is Grade.UNKNOWN else finding.grade.value
+    grade = letter(finding.grade)
     weight = INSUFFICIENT.get(lang) if finding.grade is Grade.UNKNOWN else finding.severity.value
     console.print(
         RichText.assemble(
@@ -96,28 +96,27 @@ CAPPED = Text("capped by {checks}", "{checks} により上限")
 GAIN = Text("+{points} points", "+{points} 点")
 
 
+def badge(grade: Grade | None) -> RichText:
+    """A grade as a coloured badge (``?`` for unknown, and for no grade at all)."""
+    grade = grade or Grade.UNKNOWN
+    return RichText(f" {letter(grade)} ", GRADE_STYLE[grade])
+
+
 def render_score(console: Console, rating: Score, lang: Lang) -> None:
     """The overall score and letter, then each category's (red where action is needed)."""
-    points = "—" if rating.score is None else f"{rating.score:.1f}"
-    line = RichText.assemble(
-        (f" {_letter(rating.grade)} ", GRADE_STYLE[rating.grade]), f"  {SCORE.get(lang)} {points}/100"
-    )
+    line = RichText.assemble(badge(rating.grade), f"  {SCORE.get(lang)} {points(rating.score)}/100")
     for category in rating.categories:
         value = (
             INSUFFICIENT.get(lang)
             if category.score is None and category.grade is Grade.UNKNOWN
-            else ("—" if category.score is None else f"{category.score:.1f}")
+            else points(category.score)
         )
         line.append("   ")
-        line.append(f" {_letter(category.grade)} ", GRADE_STYLE[category.grade])
+        line.append_text(badge(category.grade))
         line.append(f" {CATEGORY_NAMES[category.category].get(lang)} {value}")
         if category.capped_by:
             line.append(f" ({CAPPED.format(checks=', '.join(category.capped_by)).get(lang)})", "red")
     console.print(line, overflow="fold")
-
-
-def _letter(grade: Grade) -> str:
-    return "?" if grade is Grade.UNKNOWN else grade.value
 
 
 def render_report(

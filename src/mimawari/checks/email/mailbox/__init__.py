@@ -4,16 +4,12 @@ from typing import Any
 
 from mimawari.check import Check
 from mimawari.checks.email.mailbox import (
-    certificate,
-    certificate_key,
     cleartext_login,
     discovered,
     implicit_tls,
     software,
-    tls_ciphers,
-    tls_key_exchange,
+    tls,
     tls_offered,
-    tls_versions,
 )
 
 CHECKS: tuple[Check[Any], ...] = (
@@ -21,10 +17,6 @@ CHECKS: tuple[Check[Any], ...] = (
     tls_offered.CHECK,
     cleartext_login.CHECK,
     implicit_tls.CHECK,
-    tls_versions.CHECK,
-    tls_ciphers.CHECK,
-    tls_key_exchange.CHECK,
-    certificate.CHECK,
-    certificate_key.CHECK,
+    *tls.CHECKS,
     software.CHECK,
 )

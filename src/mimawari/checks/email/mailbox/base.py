@@ -24,10 +24,6 @@ RFC9051_LOGIN = Reference(
 )
 RFC8314_CERTIFICATE = Reference("RFC 8314 §4.4, §5.3", "https://www.rfc-editor.org/rfc/rfc8314#section-4.4")
 RFC8996 = Reference("RFC 8996 (TLS 1.0 and 1.1 deprecated)", "https://www.rfc-editor.org/rfc/rfc8996")
-NCSC_TLS = Reference(
-    "NCSC-NL IT Security Guidelines for TLS 2.1",
-    "https://english.ncsc.nl/publications/publications/2021/january/19/it-security-guidelines-for-transport-layer-security-2.1",
-)
 RFC4954 = Reference("RFC 4954 §4 (SMTP AUTH)", "https://www.rfc-editor.org/rfc/rfc4954#section-4")
 
 NOTHING_FOUND = Text(

@@ -18,10 +18,6 @@ RFC5321_GREETING = Reference("RFC 5321 §4.3.1", "https://www.rfc-editor.org/rfc
 RFC3207 = Reference("RFC 3207 (STARTTLS)", "https://www.rfc-editor.org/rfc/rfc3207")
 RFC7672 = Reference("RFC 7672 §3 (DANE for SMTP)", "https://www.rfc-editor.org/rfc/rfc7672#section-3")
 RFC8461_VALIDATION = Reference("RFC 8461 §4 (MTA-STS)", "https://www.rfc-editor.org/rfc/rfc8461#section-4")
-NCSC_TLS = Reference(
-    "NCSC-NL IT Security Guidelines for TLS 2.1",
-    "https://english.ncsc.nl/publications/publications/2021/january/19/it-security-guidelines-for-transport-layer-security-2.1",
-)
 
 GRADED = (Grade.A, Grade.B, Grade.C, Grade.D, Grade.E)
 
