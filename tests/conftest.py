@@ -15,6 +15,8 @@ from mimawari.observe import DnsClient
 from tests import realmail
 from tests.realmail import RealDovecot, RealPostfix
 
+pytest_plugins = ["tests.databases"]
+
 
 def _is_loopback(address: Any) -> bool:
     if not isinstance(address, tuple) or not address:
@@ -28,6 +30,16 @@ def _is_loopback(address: Any) -> bool:
 
 class NetworkGuardError(AssertionError):
     pass
+
+
+@pytest.fixture(autouse=True)
+def own_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The developer's own configuration and database never reach a test (nor the commands it runs)."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    for variable in ("MIMAWARI_CONFIG", "MIMAWARI_DATABASE_URL"):
+        monkeypatch.delenv(variable, raising=False)
 
 
 @pytest.fixture(autouse=True)

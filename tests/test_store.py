@@ -7,14 +7,11 @@ server does not answer.
 
 from __future__ import annotations
 
-import functools
-import os
 import re
 import signal
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC
@@ -24,7 +21,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from mimawari.errors import InputError, InvalidDomainError
 from mimawari.model import Grade
@@ -46,9 +43,6 @@ from mimawari.store.models import Base
 from tests.helpers import recorded
 
 ROOT = Path(__file__).resolve().parents[1]
-POSTGRESQL_URL = os.environ.get(
-    "MIMAWARI_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 TABLES = {
     "organisations",
     "organisation_domains",
@@ -58,6 +52,9 @@ TABLES = {
     "scan_targets",
     "findings",
     "category_scores",
+    "alert_states",
+    "alerts",
+    "deliveries",
     "alembic_version",
 }
 OBSERVED_AT = 1_790_000_000
@@ -66,40 +63,6 @@ ANSWERS = {
     "{d} MX": ["10 mx.{d}."],
     "_dmarc.{d} TXT": ["v=DMARC1; p=none; rua=mailto:dmarc@{d}"],
 }
-
-
-@functools.cache
-def postgresql_unreachable() -> str:
-    """Why PostgreSQL cannot be used for the tests, or "" when it can."""
-    engine = create_engine(POSTGRESQL_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            return ""
-    except Exception as error:
-        first = str(getattr(error, "orig", error)).strip().splitlines()[0]
-        return f"PostgreSQL at {POSTGRESQL_URL} is not usable: {first}"
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    if reason := postgresql_unreachable():
-        pytest.skip(reason)
-    schema = f"mimawari_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRESQL_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        # libpq's "options" puts every connection of the store into the fresh schema.
-        yield f"{POSTGRESQL_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from mimawari import __version__
+from mimawari.cli_diff import diff
+from mimawari.cli_monitor import alerts, monitor, portfolio_command
 from mimawari.cli_options import (
     AllOption,
     AllowPrivateOption,
@@ -46,18 +48,19 @@ from mimawari.cli_options import (
     out,
     user_errors,
 )
-from mimawari.cli_org import DatabaseOption, history, org_app
+from mimawari.cli_org import DatabaseOption, history, opened, org_app
 from mimawari.cli_output import Emitted, check_fail_under, destination, emit, render_document
 from mimawari.cli_whatif import whatif
+from mimawari.config import CONFIG_ENV
 from mimawari.errors import InputError
 from mimawari.lab import demo_lab, demo_targets, load_lab_files
 from mimawari.model import Target
 from mimawari.observations.spf_eval import SpfEvaluation, parse_client_ip, parse_sender, spf_plan
 from mimawari.observe import DnsClient, Nameserver, Network, run_plan
 from mimawari.options import read_trust_anchors
-from mimawari.scan import DomainReport, iter_scans
+from mimawari.scan import iter_scans
 from mimawari.serial import to_json
-from mimawari.store import ScanStatus, Store, open_store
+from mimawari.store.recording import stored
 
 app = typer.Typer(
     help="mimawari (見回り): outside-in security posture ratings you can explain.",
@@ -71,6 +74,10 @@ app.add_typer(lab_app, name="lab")
 app.add_typer(org_app, name="org")
 app.command()(whatif)
 app.command()(history)
+app.command()(monitor)
+app.command()(alerts)
+app.command("portfolio")(portfolio_command)
+app.command()(diff)
 
 
 def _version(value: bool) -> None:
@@ -84,8 +91,20 @@ def main_options(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="Configuration file (database, schedules, alerts). Default: $MIMAWARI_CONFIG, "
+            "else ~/.config/mimawari/config.yaml when it exists.",
+        ),
+    ] = None,
 ) -> None:
     """mimawari (見回り): outside-in security posture ratings you can explain."""
+    if config is not None:
+        # Every command reads the configuration through load_config(); the option is that for this run.
+        os.environ[CONFIG_ENV] = str(config)
 
 
 def intrusive_recipients(domains: list[str], intrusive: bool, recipient: str | None) -> dict[str, str]:
@@ -135,7 +154,7 @@ def scan(
 ) -> None:
     """Scan domains and print their findings."""
     with user_errors():
-        store = open_store(database) if org is not None else None
+        store = opened(database) if org is not None else None
         if store is not None and org is not None and not domains:
             domains = list(store.get_organisation(org).domains)
         if not domains:
@@ -153,31 +172,21 @@ def scan(
         reports = iter_scans(targets, network, checks_of(category))
         if store is not None:
             reports = stored(reports, store, org)
-        emitted = asyncio.run(
-            emit(
-                reports, len(set(domains)), output_format, lang_of(lang), show_passing=show_all, output=output
+        try:
+            emitted = asyncio.run(
+                emit(
+                    reports,
+                    len(set(domains)),
+                    output_format,
+                    lang_of(lang),
+                    show_passing=show_all,
+                    output=output,
+                )
             )
-        )
+        finally:
+            if store is not None:
+                store.close()
     check_fail_under(emitted.scores, fail_under)
-
-
-async def stored(
-    reports: AsyncIterator[DomainReport], store: Store, org: str | None
-) -> AsyncIterator[DomainReport]:
-    """Store each report as it arrives; the scan is complete only when every report is in. An error or
-    an interrupt marks it failed (a killed process leaves it running): never shown as a result."""
-    scan_id = store.begin_scan(org)
-    try:
-        async for report in reports:
-            store.add_report(scan_id, report)
-            yield report
-    except BaseException as exc:
-        store.finish_scan(scan_id, ScanStatus.FAILED, str(exc) or type(exc).__name__)
-        raise
-    else:
-        store.finish_scan(scan_id, ScanStatus.COMPLETE)
-    finally:
-        store.close()
 
 
 @app.command()

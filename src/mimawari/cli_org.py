@@ -9,9 +9,10 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from mimawari.cli_options import out, user_errors
+from mimawari.config import database_url
 from mimawari.report.document import points
 from mimawari.report.terminal import badge
-from mimawari.store import Criticality, Organisation, Relation, ScanRecord, open_store
+from mimawari.store import Criticality, Organisation, Relation, ScanRecord, Store, open_store
 
 org_app = typer.Typer(
     help="Organisations to watch: your own, group companies, suppliers.", no_args_is_help=True
@@ -25,6 +26,14 @@ DatabaseOption = Annotated[
         help="Database URL. Default: $MIMAWARI_DATABASE_URL, else a SQLite file in the user data directory.",
     ),
 ]
+
+
+def opened(database: str | None) -> Store:
+    """The store of ``--database``, else ``$MIMAWARI_DATABASE_URL``, else the configuration's, else the
+    default SQLite file."""
+    return open_store(database_url(database))
+
+
 NameArgument = Annotated[str, typer.Argument(help="The organisation's name.", show_default=False)]
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -51,7 +60,7 @@ def org_add(
     database: DatabaseOption = None,
 ) -> None:
     """Add an organisation with its domains."""
-    with user_errors(), open_store(database) as store:
+    with user_errors(), opened(database) as store:
         added = store.add_organisation(
             Organisation(name, relation, criticality, tuple(domain), tuple(netblock or ()), tuple(tag or ()))
         )
@@ -65,7 +74,7 @@ def org_list(
     database: DatabaseOption = None,
 ) -> None:
     """List the organisations, with the score of their latest complete scan."""
-    with user_errors(), open_store(database) as store:
+    with user_errors(), opened(database) as store:
         table = Table("name", "relation", "criticality", "domains", "tags", "latest score", box=None)
         for organisation in store.list_organisations(relation, tag):
             latest = store.latest_scan(organisation.name)
@@ -92,7 +101,7 @@ def _latest(scan: ScanRecord | None) -> str:
 @org_app.command("show")
 def org_show(name: NameArgument, database: DatabaseOption = None) -> None:
     """Show an organisation and its latest complete scan."""
-    with user_errors(), open_store(database) as store:
+    with user_errors(), opened(database) as store:
         organisation = store.get_organisation(name)
         out.print(
             f"{organisation.name}: {organisation.relation.value}, criticality {organisation.criticality.value}"
@@ -118,14 +127,14 @@ def org_show(name: NameArgument, database: DatabaseOption = None) -> None:
 @org_app.command("remove")
 def org_remove(name: NameArgument, database: DatabaseOption = None) -> None:
     """Remove an organisation and its stored scans."""
-    with user_errors(), open_store(database) as store:
+    with user_errors(), opened(database) as store:
         store.remove_organisation(name)
         out.print(f"removed {name}", markup=False)
 
 
 def history(name: NameArgument, database: DatabaseOption = None) -> None:
     """Score and grade of each domain of an organisation over its complete scans, oldest first."""
-    with user_errors(), open_store(database) as store:
+    with user_errors(), opened(database) as store:
         store.get_organisation(name)
         scans = store.scans(name)
         if not scans:

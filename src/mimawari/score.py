@@ -196,3 +196,13 @@ def prioritise(findings: Iterable[Finding], weights: Mapping[str, Severity]) -> 
         ease = EASE_WITH_SNIPPET if finding.fix is not None and finding.fix.snippet else 1.0
         ranked.append(Priority(finding, points, round((points + 1) * URGENCY[finding.severity] * ease, 2)))
     return sorted(ranked, key=lambda p: (-p.value, -(p.finding.grade.rank or 0), p.finding.check_id))
+
+
+def organisation_score(domain_scores: Iterable[float | None]) -> float | None:
+    """An organisation's score: the mean of its domains' scores (those that have one), one decimal.
+
+    The mean, not the worst: a parked domain should not sink a whole company, and the portfolio shows
+    the worst domain beside it. None when no domain has a score.
+    """
+    scores = [s for s in domain_scores if s is not None]
+    return round(sum(scores) / len(scores), 1) if scores else None

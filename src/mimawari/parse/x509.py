@@ -11,12 +11,20 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ipaddress
+import warnings
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa, x448, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x448, x25519
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
+
+with warnings.catch_warnings():
+    # cryptography 46+ deprecates DSA and warns on touching the class; a DSA certificate seen in the wild
+    # must still be described (and graded as the weak key it is).
+    warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+    from cryptography.hazmat.primitives.asymmetric.dsa import DSAPublicKey
 
 _SIGNATURE_NAMES = {
     oid: attribute.lower().replace("_", "-")
@@ -128,7 +136,7 @@ def _key(cert: x509.Certificate) -> tuple[str, int, str]:
         return "RSA", key.key_size, ""
     if isinstance(key, ec.EllipticCurvePublicKey):
         return "EC", key.curve.key_size, key.curve.name
-    if isinstance(key, dsa.DSAPublicKey):
+    if isinstance(key, DSAPublicKey):
         return "DSA", key.key_size, ""
     # EdDSA and X25519/X448 keys have fixed sizes: the curve's field size in bits.
     fixed: list[tuple[type, str, int]] = [

@@ -134,6 +134,9 @@ class ScanRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     rules_version: Mapped[str] = mapped_column(String(32))
     error: Mapped[str] = mapped_column(Text, default="")
+    alerts_evaluated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When the alert rules were run on this (complete) scan; NULL until then, so that a scan finished
+    by another process, or by a monitor that died before evaluating it, is still evaluated once."""
 
     organisation: Mapped[OrganisationRow | None] = relationship()
     targets: Mapped[list[ScanTargetRow]] = relationship(
@@ -194,3 +197,62 @@ class CategoryScoreRow(Base):
     unknown_share: Mapped[float] = mapped_column(Float)
     cap: Mapped[float | None] = mapped_column(Float)
     capped_by: Mapped[list[str]] = mapped_column(JsonDocument)
+
+
+class AlertStateRow(Base):
+    """A condition of an alert rule that is true now (``score_below:example.com``). The row's presence is
+    what keeps the alert from being raised again on every scan; it goes when the condition clears."""
+
+    __tablename__ = "alert_states"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    rule: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(600), primary_key=True)
+    since_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"))
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AlertRow(Base):
+    """An alert raised once, with its texts; each notifier's delivery is a ``DeliveryRow``."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("organisation_id", "rule", "key"), Index(None, "raised_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(600))
+    """The condition's key with the raising scan's id, so that the same condition raised again after it
+    had cleared is a new alert."""
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    domain: Mapped[str] = mapped_column(String(DOMAIN_LENGTH))
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    alert: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    """``serial.to_jsonable(Alert)``."""
+
+    organisation: Mapped[OrganisationRow] = relationship()
+    deliveries: Mapped[list[DeliveryRow]] = relationship(
+        back_populates="alert", cascade="all, delete-orphan", passive_deletes=True, order_by="DeliveryRow.id"
+    )
+
+
+class DeliveryRow(Base):
+    """One alert to one notifier: pending until sent; retried with back-off; given up after a limit."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("alert_id", "notifier"), Index(None, "status", "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    notifier: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+    alert: Mapped[AlertRow] = relationship(back_populates="deliveries")

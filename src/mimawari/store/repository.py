@@ -11,11 +11,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TypeVar
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -23,6 +23,7 @@ from mimawari.errors import InputError
 from mimawari.parse.names import normalize_domain
 from mimawari.scan import DomainReport
 from mimawari.score import RULES_VERSION
+from mimawari.store.alerts import AlertLedger
 from mimawari.store.database import default_url, ensure_directory, make_engine, migrate, translated
 from mimawari.store.models import (
     OrganisationDomainRow,
@@ -106,6 +107,7 @@ class Store:
         self.engine = engine
         # expire_on_commit=False: records are built from rows after the commit without a new query.
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.alerts = AlertLedger(self)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -227,12 +229,30 @@ class Store:
             scan = self._running_scan(session, scan_id)
             scan.status, scan.finished_at, scan.error = final.value, _now(), error
 
-    def scans(self, organisation: str | None = None, *, complete_only: bool = True) -> list[ScanRecord]:
+    def fail_stale_scans(self, older_than: timedelta, now: datetime | None = None) -> int:
+        """Mark ``running`` scans begun more than ``older_than`` ago as failed (their process died: a
+        scan that runs for hours is not one this tool makes); return how many."""
+        now = now or _now()
+        stale = (
+            update(ScanRow)
+            .where(ScanRow.status == ScanStatus.RUNNING.value, ScanRow.started_at < now - older_than)
+            .values(status=ScanStatus.FAILED.value, finished_at=now, error="interrupted: never finished")
+            .returning(ScanRow.id)
+        )
+        with self._transaction() as session:
+            return len(session.scalars(stale).all())
+
+    def scans(
+        self, organisation: str | None = None, *, complete_only: bool = True, last: int | None = None
+    ) -> list[ScanRecord]:
         """The scans of ``organisation`` (of every organisation and none when None), oldest first,
-        with each domain's score and category scores; only complete ones unless told otherwise."""
-        query = select(ScanRow).order_by(ScanRow.started_at, ScanRow.id)
+        with each domain's score and category scores; only complete ones unless told otherwise; only
+        the ``last`` N when given."""
+        query = select(ScanRow).order_by(ScanRow.started_at.desc(), ScanRow.id.desc())
         if complete_only:
             query = query.where(ScanRow.status == ScanStatus.COMPLETE.value)
+        if last is not None:
+            query = query.limit(last)
         query = query.options(
             selectinload(ScanRow.organisation),
             selectinload(ScanRow.targets).selectinload(ScanTargetRow.categories),
@@ -240,24 +260,19 @@ class Store:
         with self._transaction() as session:
             if organisation is not None:
                 query = query.where(ScanRow.organisation_id == self._organisation(session, organisation).id)
-            return [scan_record_of(row) for row in session.scalars(query)]
+            return [scan_record_of(row) for row in session.scalars(query)][::-1]
 
     def latest_scan(self, organisation: str) -> ScanRecord | None:
         """The organisation's most recent complete scan, or None when it has none."""
-        query = (
-            select(ScanRow)
-            .where(ScanRow.status == ScanStatus.COMPLETE.value)
-            .order_by(ScanRow.started_at.desc(), ScanRow.id.desc())
-            .limit(1)
-            .options(
-                selectinload(ScanRow.organisation),
-                selectinload(ScanRow.targets).selectinload(ScanTargetRow.categories),
-            )
-        )
+        return next(iter(self.scans(organisation, last=1)), None)
+
+    def last_started(self, organisation: str) -> datetime | None:
+        """When the organisation's latest scan began, whatever became of it (the monitor's clock: a
+        scan that failed is not retried before its next turn)."""
+        query = select(ScanRow.started_at).order_by(ScanRow.started_at.desc()).limit(1)
         with self._transaction() as session:
             owner = self._organisation(session, organisation).id
-            row = session.scalar(query.where(ScanRow.organisation_id == owner))
-            return scan_record_of(row) if row is not None else None
+            return session.scalar(query.where(ScanRow.organisation_id == owner))
 
     def load_report(self, scan_id: int, domain: str) -> DomainReport:
         """One domain's report as it was stored (see ``records.report_of``)."""

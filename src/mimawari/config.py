@@ -1,0 +1,158 @@
+"""The configuration file: the database, the monitor's schedules, alert rules and notifiers.
+
+Found at ``--config FILE``, else ``$MIMAWARI_CONFIG``, else ``config.yaml`` in the user's configuration
+directory (``~/.config/mimawari/``); no file means the defaults. ``docs/monitoring.md`` documents every key.
+A file that cannot be used stops the command with one line naming the file and the key at fault.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Self
+
+import platformdirs
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mimawari.errors import InputError
+from mimawari.monitor.notify import NotifierConfig
+from mimawari.monitor.rules import Rule, Selector
+from mimawari.monitor.schedule import Schedule, parse_interval
+from mimawari.store.database import DATABASE_URL_ENV
+from mimawari.store.records import Organisation
+
+CONFIG_ENV = "MIMAWARI_CONFIG"
+MAX_CONFIG_BYTES = 1 << 20
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScheduleEntry(Selector):
+    """``every`` or ``cron`` for the organisations the selector picks; the first matching entry wins."""
+
+    every: str | None = None
+    cron: str | None = None
+
+
+class MonitorConfig(_Strict):
+    concurrency: int = Field(default=2, ge=1, le=64)
+    """Organisations scanned at once."""
+    timezone: str = "UTC"
+    """The zone cron expressions are read in (``Asia/Tokyo``)."""
+    every: str = "24h"
+    """The schedule of an organisation no entry of ``schedules`` picks."""
+    stale_after: str = "6h"
+    """A scan still ``running`` after this long belonged to a process that died: it is marked failed."""
+    schedules: tuple[ScheduleEntry, ...] = ()
+
+    @model_validator(mode="after")
+    def _valid(self) -> Self:
+        # Parsed here so that a typo is reported when the file is read, not at the first due scan.
+        self.default_schedule()
+        for entry in self.schedules:
+            Schedule.parse(entry.every, entry.cron, self.timezone)
+        parse_interval(self.stale_after)
+        return self
+
+    def default_schedule(self) -> Schedule:
+        return Schedule.parse(self.every, None, self.timezone)
+
+    def schedule_for(self, organisation: Organisation) -> Schedule:
+        for entry in self.schedules:
+            if entry.matches(organisation):
+                return Schedule.parse(entry.every, entry.cron, self.timezone)
+        return self.default_schedule()
+
+
+class AlertsConfig(_Strict):
+    rules: tuple[Rule, ...] = ()
+    notifiers: tuple[NotifierConfig, ...] = ()
+
+    @model_validator(mode="after")
+    def _names(self) -> Self:
+        _unique("rule", (r.name for r in self.rules))
+        _unique("notifier", (n.name for n in self.notifiers))
+        known = {n.name for n in self.notifiers}
+        for rule in self.rules:
+            unknown = sorted(set(rule.notify) - known)
+            if unknown:
+                raise ValueError(
+                    f"rule {rule.name!r} notifies {', '.join(unknown)}, which no notifier is named"
+                )
+        return self
+
+    def notifiers_of(self, rule: Rule) -> tuple[str, ...]:
+        return rule.notify or tuple(n.name for n in self.notifiers)
+
+
+def _unique(what: str, names: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"two {what}s are named {name!r}")
+        seen.add(name)
+
+
+class Config(_Strict):
+    database: str | None = None
+    """A SQLAlchemy URL; ``$MIMAWARI_DATABASE_URL`` and ``--database`` take precedence."""
+    monitor: MonitorConfig = MonitorConfig()
+    alerts: AlertsConfig = AlertsConfig()
+
+
+def database_url(given: str | None = None) -> str | None:
+    """The database to open: ``given`` (``--database``), else ``$MIMAWARI_DATABASE_URL``, else the
+    configuration's ``database``; None leaves the choice to ``store.default_url`` (the SQLite file)."""
+    for candidate in (given, os.environ.get(DATABASE_URL_ENV), load_config().database):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    return None
+
+
+def config_path(path: str | Path | None = None) -> Path | None:
+    """The file to read: the one given, ``$MIMAWARI_CONFIG``, or the default one when it exists."""
+    if path is not None:
+        return Path(path)
+    configured = os.environ.get(CONFIG_ENV, "").strip()
+    if configured:
+        return Path(configured)
+    default = Path(platformdirs.user_config_dir("mimawari")) / "config.yaml"
+    return default if default.is_file() else None
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """The configuration (defaults when there is no file); ``InputError`` in one line when unusable."""
+    found = config_path(path)
+    if found is None:
+        return Config()
+    try:
+        with found.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as error:
+        raise InputError(f"cannot read the configuration {found}: {error.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise InputError(f"the configuration {found} is larger than {MAX_CONFIG_BYTES >> 20} MiB")
+    try:
+        document: Any = yaml.safe_load(raw.decode("utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise InputError(f"the configuration {found} is not YAML: {str(error).splitlines()[0]}") from None
+    if not isinstance(document, dict):
+        raise InputError(f"the configuration {found} must be a mapping of keys (database, monitor, alerts)")
+    try:
+        return Config.model_validate(document)
+    except ValidationError as error:
+        raise InputError(f"the configuration {found}: {_first_problem(error)}") from None
+    except InputError as error:  # a schedule or time zone that does not parse
+        raise InputError(f"the configuration {found}: {error}") from None
+
+
+def _first_problem(error: ValidationError) -> str:
+    problem = error.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in problem["loc"])
+    message = problem["msg"].removeprefix("Value error, ")
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{where}: {message}{more}" if where else f"{message}{more}"

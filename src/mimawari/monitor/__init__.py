@@ -1,0 +1,1 @@
+"""Monitoring: scheduled scans, what changed between two scans, alert rules and their notifiers."""
