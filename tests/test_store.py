@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from sqlalchemy import inspect, text
 from mimawari.errors import InputError, InvalidDomainError
 from mimawari.model import Grade
 from mimawari.scan import DomainReport, evaluate_snapshot
-from mimawari.score import prioritise, score
+from mimawari.score import RULES_VERSION, prioritise, score
 from mimawari.store import (
     DATABASE_URL_ENV,
     Criticality,
@@ -38,7 +38,7 @@ from mimawari.store import (
     default_url,
     open_store,
 )
-from mimawari.store.database import alembic_config
+from mimawari.store.database import alembic_config, make_engine, migrate
 from mimawari.store.models import Base
 from tests.helpers import recorded
 
@@ -129,6 +129,45 @@ def test_upgrading_again_keeps_what_is_stored(database_url: str) -> None:
         assert again.get_organisation("Kuroneko").domains == ("example.test", "kuroneko.example")
         assert [s.id for s in again.scans("Kuroneko")] == [scan_id]
         assert again.load_report(scan_id, "example.test").findings == stored.findings
+
+
+def test_a_database_of_the_first_schema_is_upgraded_with_its_data(database_url: str) -> None:
+    """A database made by the release that had only revision 0001, holding an organisation and a scan
+    that was running, upgrades in place: nothing is lost and the scan can be finished and evaluated."""
+    engine = make_engine(database_url)
+    migrate(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO organisations (id, name, relation, criticality, created_at) "
+                "VALUES (7, 'Kuroneko', 'self', 'high', :at)"
+            ),
+            {"at": datetime(2026, 11, 1, tzinfo=UTC)},
+        )
+        connection.execute(
+            text("INSERT INTO organisation_domains (organisation_id, domain) VALUES (7, 'example.test')")
+        )
+        connection.execute(text("INSERT INTO organisation_tags (organisation_id, tag) VALUES (7, 'own')"))
+        connection.execute(
+            text(
+                "INSERT INTO scans (id, organisation_id, status, started_at, rules_version, error) "
+                "VALUES (3, 7, 'running', :at, :rules, '')"
+            ),
+            {"at": datetime(2026, 11, 2, tzinfo=UTC), "rules": RULES_VERSION},
+        )
+        assert "alerts" not in inspect(connection).get_table_names()
+    engine.dispose()
+    with open_store(database_url) as upgraded:
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        with upgraded.engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == head
+        assert upgraded.get_organisation("Kuroneko") == Organisation(
+            "Kuroneko", Relation.SELF, Criticality.HIGH, ("example.test",), (), ("own",)
+        )
+        upgraded.add_report(3, graded_report())
+        upgraded.finish_scan(3)
+        assert upgraded.alerts.unevaluated() == [("Kuroneko", 3)]
+        assert upgraded.load_report(3, "example.test").findings == graded_report().findings
 
 
 def test_a_schema_from_a_newer_version_is_one_line(database_url: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -91,7 +92,19 @@ def monitor(
                 _print_cycle(asyncio.run(watcher.cycle()))
                 return
             out.print("monitoring; Ctrl-C to stop", markup=False)
-            asyncio.run(watcher.run(asyncio.Event(), _print_cycle))
+            asyncio.run(_serve(watcher))
+
+
+async def _serve(watcher: Monitor) -> None:
+    """Run until Ctrl-C (exit 130) or SIGTERM (exit 0); either way a scan in progress is cancelled and
+    stored as failed, never left running."""
+    main = asyncio.current_task()
+    assert main is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
+    try:
+        await watcher.run(asyncio.Event(), _print_cycle)
+    except asyncio.CancelledError:
+        out.print("stopped", markup=False)
 
 
 def _print_schedules(watcher: Monitor) -> None:
@@ -100,7 +113,7 @@ def _print_schedules(watcher: Monitor) -> None:
         out.print("no organisation to monitor: add one with mimawari org add", markup=False)
     for organisation in organisations:
         schedule = watcher.config.monitor.schedule_for(organisation)
-        due = watcher.next_due(organisation)
+        due = watcher.next_due(organisation, watcher.clock())
         out.print(f"{organisation.name}: {schedule.describe()}, next {_when(due)}", markup=False)
 
 

@@ -12,6 +12,7 @@ from mimawari.cli_options import out, user_errors
 from mimawari.config import database_url
 from mimawari.report.document import points
 from mimawari.report.terminal import badge
+from mimawari.score import letter, organisation_score
 from mimawari.store import Criticality, Organisation, Relation, ScanRecord, Store, open_store
 
 org_app = typer.Typer(
@@ -92,10 +93,9 @@ def org_list(
 def _latest(scan: ScanRecord | None) -> str:
     if scan is None:
         return "not scanned"
-    scores = [t.score for t in scan.targets if t.score is not None]
-    worst = min(scores) if scores else None
+    score = organisation_score(t.score for t in scan.targets)
     when = f"{scan.started_at:%Y-%m-%d}"
-    return f"worst {worst:.1f} ({when})" if worst is not None else f"no score ({when})"
+    return f"{score:.1f} {letter(score).value} ({when})" if score is not None else f"no score ({when})"
 
 
 @org_app.command("show")

@@ -41,7 +41,9 @@ def _points(report: DomainReport) -> str:
 def _fix(finding: Finding) -> Text:
     line = Text(f"{finding.title.en}: ", f"{finding.title.ja}: ")
     action = finding.fix.action if finding.fix is not None else Text("see the report", "レポートを参照")
-    snippet = f"\n    {finding.fix.snippet}" if finding.fix is not None and finding.fix.snippet else ""
+    snippet = ""
+    if finding.fix is not None and finding.fix.snippet:
+        snippet = "".join(f"\n    {line}" if line else "\n" for line in finding.fix.snippet.splitlines())
     return Text(f"- {line.en}{action.en}{snippet}", f"- {line.ja}{action.ja}{snippet}")
 
 

@@ -243,7 +243,12 @@ def new_finding(rule: NewFinding, s: Situation) -> Iterator[Condition]:
 
 def new_service(rule: NewService, s: Situation) -> Iterator[Condition]:
     for domain, report in s.current.reports.items():
-        earlier = [v.reports[domain] for v in s.earlier if domain in v.reports]
+        # (seen, undetermined) services of each earlier scan of the domain, newest first.
+        earlier = [
+            (assets_of(v.reports[domain]), undetermined_of(v.reports[domain]))
+            for v in s.earlier
+            if domain in v.reports
+        ]
         for asset in sorted(undetermined_of(report)):
             if asset.kind is AssetKind.SERVICE:
                 yield Condition(asset.name, None)
@@ -251,12 +256,10 @@ def new_service(rule: NewService, s: Situation) -> Iterator[Condition]:
             if asset.kind is not AssetKind.SERVICE:
                 continue
             # New: the latest earlier scan that could tell found it closed; never seen → baseline.
-            seen_closed = next(
-                (asset not in assets_of(r) for r in earlier if asset not in undetermined_of(r)), False
-            )
+            seen_closed = next((asset not in seen for seen, unsure in earlier if asset not in unsure), False)
             alert = None
             if seen_closed:
-                message = texts.new_service(s.organisation.name, domain, asset.label)
+                message = texts.new_service(s.organisation.name, domain, asset.name)
                 alert = s.alert(rule, AlertKind.NEW_SERVICE, asset.name, Severity.MEDIUM, domain, message)
             yield Condition(asset.name, True, alert)
 

@@ -75,13 +75,13 @@ class Monitor:
 
     # --- scheduling ---------------------------------------------------------------------------------------
 
-    def next_due(self, organisation: Organisation) -> datetime:
+    def next_due(self, organisation: Organisation, now: datetime) -> datetime:
         schedule = self.config.monitor.schedule_for(organisation)
-        return schedule.next_run(self.store.last_started(organisation.name), self.clock())
+        return schedule.next_run(self.store.last_started(organisation.name), now)
 
     def due(self) -> list[Organisation]:
         now = self.clock()
-        return [o for o in self.store.list_organisations() if o.domains and self.next_due(o) <= now]
+        return [o for o in self.store.list_organisations() if o.domains and self.next_due(o, now) <= now]
 
     async def scan(self, organisation: Organisation) -> ScanOutcome:
         """Scan and store one organisation; a failure is stored with its reason, never raised."""
@@ -158,7 +158,7 @@ class Monitor:
     def sleep_time(self) -> float:
         """Seconds until the next organisation is due, at most ``IDLE``."""
         now = self.clock()
-        upcoming = [self.next_due(o) for o in self.store.list_organisations() if o.domains]
+        upcoming = [self.next_due(o, now) for o in self.store.list_organisations() if o.domains]
         wait = min([IDLE, *(moment - now for moment in upcoming)])
         return max(wait.total_seconds(), 1.0)
 

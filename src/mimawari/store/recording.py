@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from mimawari.scan import DomainReport
@@ -22,7 +23,10 @@ async def stored(
             store.add_report(scan_id, report)
             yield report
     except BaseException as exc:
-        store.finish_scan(scan_id, ScanStatus.FAILED, str(exc) or type(exc).__name__)
+        interrupted = isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt))
+        store.finish_scan(
+            scan_id, ScanStatus.FAILED, "interrupted" if interrupted else str(exc) or type(exc).__name__
+        )
         raise
     else:
         store.finish_scan(scan_id, ScanStatus.COMPLETE)
