@@ -203,7 +203,7 @@ def test_a_manual_scan_is_evaluated_and_each_alert_delivered_once(story: Story) 
     assert any("DMARC policy of acme.test was weakened → hook, broken" in line for line in raised), out
     assert any(re.search(r"\[high\] Acme: acme\.test dropped [\d.]+ points to", line) for line in raised)
     assert any("[critical] Acme: acme.test: Open relay (E, critical) → hook, broken" in line for line in raised)
-    assert any(line.endswith(f"new service reachable: service {NEW_SERVICE} → hook") for line in raised)
+    assert any(line.endswith(f"new service reachable: {NEW_SERVICE} → hook") for line in raised)
     payloads: list[dict[str, Any]] = [r.json() for r in story.hook]  # type: ignore[misc]
     assert len(story.hook) == story.hook_after_evaluation == len(raised)
     assert {r.method for r in story.hook} == {"POST"} and {r.path for r in story.hook} == {"/alerts"}
@@ -226,6 +226,19 @@ def test_a_manual_scan_is_evaluated_and_each_alert_delivered_once(story: Story) 
         for line in failed
     ), failed
 
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cli_monitor._print_cycle names the alert for a delivery that worked ('delivered to hook: "
+    "<title>') but not for one that failed ('not delivered to broken (will retry): <error>')",
+)
+def test_a_failed_delivery_names_its_alert(story: Story) -> None:
+    out = story.evaluated[1]
+    titles = [p["title"] for p in (r.json() for r in story.broken) if isinstance(p, dict)]
+    failed = lines_with(out, "not delivered to broken")
+    assert titles and len(failed) == len(titles)
+    assert all(any(title in line for line in failed) for title in titles), failed
 
 def test_another_pass_sends_nothing_more(story: Story) -> None:
     code, out, err = story.quiet

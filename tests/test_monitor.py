@@ -24,7 +24,11 @@ from mimawari.config import Config
 from mimawari.errors import NameserverUnreachableError
 from mimawari.lab import Lab
 from mimawari.lab.mail import MailLab, mail_from_document
+from mimawari.model import Category, Grade
 from mimawari.monitor.alert import AlertKind
+from mimawari.monitor.assets import AssetKind
+from mimawari.monitor.diff import diff_reports
+from mimawari.monitor.portfolio import portfolio
 from mimawari.monitor.runner import Cycle, Monitor
 from mimawari.scan import DomainReport, iter_scans
 from mimawari.store import Organisation, Relation, ScanStatus, Store, open_store
@@ -298,3 +302,38 @@ async def test_a_stale_running_scan_is_failed_and_the_loop_stops_when_asked(
     )
     await asyncio.wait_for(monitor.run(stop, seen), 60)
     assert len(cycles) == 1 and len(cycles[0].scans) == 1
+
+
+async def test_history_diff_and_portfolio_follow_the_changes(
+    store: Store, receiver: HttpReceiver, sink: MailLab
+) -> None:
+    store.add_organisation(Organisation("Never", Relation.GROUP, domains=("never.test",)))
+    lab, clock = Organisation_Lab(), Clock()
+    monitor = Monitor(store, config(receiver, sink), lab.scan, clock)
+    await monitor.scan(store.get_organisation("Watch"))
+    lab.yaml = DECAYED
+    await monitor.scan(store.get_organisation("Watch"))
+
+    first, second = store.scans("Watch")
+    assert [t.domain for t in first.targets] == [t.domain for t in second.targets] == ["watch.test"]
+    before, after = (store.load_report(s.id, "watch.test") for s in (first, second))
+    changes = diff_reports({"watch.test": before}, {"watch.test": after})
+    (domain,) = changes.domains
+    assert [c.check_id for c in domain.new] == [
+        "email.dmarc.policy",
+        "email.dmarc.subdomain_policy",
+        "email.mta.open_relay",
+    ]
+    assert [a.name for a in domain.added if a.kind is AssetKind.SERVICE] == [MX2]
+    assert domain.dmarc_weakened
+    # Each lab run has its own CA: mx1's certificate was reissued, nothing else went away.
+    assert [a.kind for a in domain.removed] == [AssetKind.CERTIFICATE]
+    assert [c.endpoint for c in domain.certificates] == [MX1]
+
+    watch, never = portfolio(store)
+    assert (never.organisation.name, never.score, never.latest) == ("Never", None, None)
+    assert watch.latest == second and watch.previous == first
+    assert watch.score == second.targets[0].score and watch.grade is not None
+    assert watch.change is not None and watch.change < -5
+    assert watch.worst_categories[0] == (Category.EMAIL_MTA, Grade.E)
+    assert [e.organisation.name for e in portfolio(store, relation="group")] == ["Never"]

@@ -421,11 +421,8 @@ SERVICE = NewService(kind="new_service", name="services")
 
 
 async def test_new_service_is_announced_only_against_a_scan_that_found_it_closed() -> None:
-    before, after = (
-        (await scan_lab(BEFORE, "watch.test"))["watch.test"],
-        (await scan_lab(AFTER, "watch.test")),
-    )
-    report = after["watch.test"]
+    before = (await scan_lab(BEFORE, "watch.test"))["watch.test"]
+    report = (await scan_lab(AFTER, "watch.test"))["watch.test"]
     first = by_key(conditions(SERVICE, situation(view(1, report))))
     assert set(first) == {MX1, MX2, IMAPS, POP3S}
     assert all(c.active is True and c.alert is None for c in first.values())  # the baseline
@@ -534,14 +531,15 @@ def test_the_store_raises_once_keeps_it_through_a_timeout_and_again_after_it_cle
             current, *earlier = [
                 ScanView(r, {t.domain: store.load_report(r.id, t.domain) for t in r.targets}) for r in history
             ]
-            found = conditions(rule, Situation(KURONEKO, current, earlier[:3], NOW + timedelta(hours=step)))
-            stored = store.alerts.apply(scan_id, {rule.name: found}, {rule.name: ("ops",)}, NOW)
+            now = NOW + timedelta(hours=step)
+            found = conditions(rule, Situation(KURONEKO, current, earlier[:3], now))
+            stored = store.alerts.apply(scan_id, {rule.name: found}, {rule.name: ("ops",)}, now)
             raised += [step] * len(stored)
             for one in stored:
                 assert one.alert == found[0].alert
                 assert [(d.notifier, d.status.value) for d in one.deliveries] == [("ops", "pending")]
             # The same scan evaluated again (another monitor) raises nothing.
-            assert store.alerts.apply(scan_id, {rule.name: found}, {rule.name: ("ops",)}, NOW) == []
+            assert store.alerts.apply(scan_id, {rule.name: found}, {rule.name: ("ops",)}, now) == []
         assert raised == [1, 6]
         recent = store.alerts.recent(KURONEKO.name)
         assert [a.alert.scan_id for a in recent] == [history[0].id, history[-2].id]
