@@ -262,12 +262,6 @@ alerts:
     assert "hunter2-secret" not in message and "\n" not in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config.py load_config: an interval, cron or time zone that does not parse raises InputError "
-    "inside MonitorConfig._valid, which pydantic passes through without a location, so the message lacks "
-    "the key (monitor.timezone, monitor.schedules.0.cron …)",
-)
 @pytest.mark.parametrize(
     ("text", "key"),
     [

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-import pytest
 from pydantic import TypeAdapter
 
 from mimawari.checks import ALL_CHECKS
@@ -280,12 +279,6 @@ def test_new_finding_sets_the_baseline_silently() -> None:
     assert by_key(conditions(rule, undetermined))[POLICY] == Condition(POLICY, None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rules.py new_finding filters by severity before it looks for UNKNOWN: an unknown finding whose "
-    "check severity is below the rule's yields no condition, and AlertLedger.apply then drops the held "
-    "state as gone (an undetermined value clears)",
-)
 def test_an_unknown_finding_below_the_severity_is_undetermined_not_gone() -> None:
     rule = NewFinding(kind="new_finding", name="findings", severity=Severity.MEDIUM)
     tags = f"{DOMAIN}/email.dmarc.tags"
@@ -448,12 +441,6 @@ async def test_new_service_is_announced_only_against_a_scan_that_found_it_closed
     assert by_key(conditions(SERVICE, situation(view(4, silent), current)))[MX2] == Condition(MX2, None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rules.py new_service counts an earlier scan whose MX lookup timed out as having found the MX "
-    "services closed (undetermined_of lists no service when the MX itself is undecided): it announces them "
-    "as new",
-)
 async def test_new_service_is_not_announced_after_an_mx_lookup_timeout() -> None:
     report = (await scan_lab(AFTER, "watch.test"))["watch.test"]
     silent = timed_out(report, dns=(MX_LOOKUP,))
@@ -546,11 +533,6 @@ def test_the_store_raises_once_keeps_it_through_a_timeout_and_again_after_it_cle
         assert {a.alert.kind for a in recent} == {AlertKind.SCORE_BELOW}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rules.py certificate_expiring yields no condition for the endpoints of an MX whose lookup timed "
-    "out, so AlertLedger.apply drops their state as gone and the next scan raises the same alert again",
-)
 async def test_an_mx_lookup_timeout_does_not_raise_the_certificate_alert_again(tmp_path: Path) -> None:
     report = (await scan_lab(AFTER, "watch.test"))["watch.test"]
     rule = CertificateExpiring(kind="certificate_expiring", name="certs", days=7)

@@ -8,13 +8,13 @@ A file that cannot be used stops the command with one line naming the file and t
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Self
 
 import platformdirs
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mimawari.errors import InputError
 from mimawari.monitor.notify import NotifierConfig
@@ -31,11 +31,25 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _parsed(parse: Callable[[], object]) -> None:
+    """Run a parser inside a validator: its ``InputError`` becomes the ValueError pydantic reports with
+    the key's location (``monitor.schedules.1: cron "61 * * * *": minute 61 is not in 0–59``)."""
+    try:
+        parse()
+    except InputError as error:
+        raise ValueError(str(error)) from None
+
+
 class ScheduleEntry(Selector):
     """``every`` or ``cron`` for the organisations the selector picks; the first matching entry wins."""
 
     every: str | None = None
     cron: str | None = None
+
+    @model_validator(mode="after")
+    def _valid(self) -> Self:
+        _parsed(lambda: Schedule.parse(self.every, self.cron))
+        return self
 
 
 class MonitorConfig(_Strict):
@@ -49,14 +63,17 @@ class MonitorConfig(_Strict):
     """A scan still ``running`` after this long belonged to a process that died: it is marked failed."""
     schedules: tuple[ScheduleEntry, ...] = ()
 
-    @model_validator(mode="after")
-    def _valid(self) -> Self:
-        # Parsed here so that a typo is reported when the file is read, not at the first due scan.
-        self.default_schedule()
-        for entry in self.schedules:
-            Schedule.parse(entry.every, entry.cron, self.timezone)
-        parse_interval(self.stale_after)
-        return self
+    @field_validator("every", "stale_after")
+    @classmethod
+    def _interval(cls, value: str) -> str:
+        _parsed(lambda: parse_interval(value))
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        _parsed(lambda: Schedule.parse("1h", None, value))
+        return value
 
     def default_schedule(self) -> Schedule:
         return Schedule.parse(self.every, None, self.timezone)
@@ -107,10 +124,11 @@ class Config(_Strict):
 def database_url(given: str | None = None) -> str | None:
     """The database to open: ``given`` (``--database``), else ``$MIMAWARI_DATABASE_URL``, else the
     configuration's ``database``; None leaves the choice to ``store.default_url`` (the SQLite file)."""
-    for candidate in (given, os.environ.get(DATABASE_URL_ENV), load_config().database):
+    for candidate in (given, os.environ.get(DATABASE_URL_ENV)):
         if candidate and candidate.strip():
             return candidate.strip()
-    return None
+    configured = load_config().database  # read only when needed: --database works despite a broken file
+    return configured.strip() if configured and configured.strip() else None
 
 
 def config_path(path: str | Path | None = None) -> Path | None:
@@ -146,8 +164,6 @@ def load_config(path: str | Path | None = None) -> Config:
         return Config.model_validate(document)
     except ValidationError as error:
         raise InputError(f"the configuration {found}: {_first_problem(error)}") from None
-    except InputError as error:  # a schedule or time zone that does not parse
-        raise InputError(f"the configuration {found}: {error}") from None
 
 
 def _first_problem(error: ValidationError) -> str:

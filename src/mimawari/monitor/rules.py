@@ -28,10 +28,11 @@ from mimawari.monitor import alert_texts as texts
 from mimawari.monitor.alert import Alert, AlertKind, Condition
 from mimawari.monitor.assets import (
     AssetKind,
-    assets_of,
+    Exposure,
+    Path,
     certificates_of,
     dmarc_stance,
-    undetermined_of,
+    exposure_of,
     weakened,
 )
 from mimawari.observations.dmarc import DMARC, DmarcObservation
@@ -222,11 +223,13 @@ def grade_drop(rule: GradeDrop, s: Situation) -> Iterator[Condition]:
 def new_finding(rule: NewFinding, s: Situation) -> Iterator[Condition]:
     for domain, report in s.current.reports.items():
         for finding in report.findings:
-            if finding.severity.rank < rule.severity.rank:
-                continue
             key = f"{domain}/{finding.check_id}"
+            # Unknown first: an unknown finding carries the check's least severity, yet may be the
+            # check a held condition is about.
             if finding.grade is Grade.UNKNOWN:
                 yield Condition(key, None)
+                continue
+            if finding.severity.rank < rule.severity.rank:
                 continue
             held = not finding.grade.passing
             before = s.before(domain, partial(_check_grade, check_id=finding.check_id))
@@ -241,35 +244,61 @@ def new_finding(rule: NewFinding, s: Situation) -> Iterator[Condition]:
             yield Condition(key, held, alert)
 
 
+def _services(exposure: Exposure) -> dict[str, Path]:
+    """The services a report saw answering, by name, with the path of lookups that led to each."""
+    return {seen.asset.name: seen.path for seen in exposure.sightings if seen.asset.kind is AssetKind.SERVICE}
+
+
+def _earlier_exposures(s: Situation, domain: str) -> list[Exposure]:
+    return [exposure_of(v.reports[domain]) for v in s.earlier if domain in v.reports]
+
+
+def _unsure(now: Exposure, earlier: list[Exposure]) -> set[str]:
+    """Services seen by an earlier scan that this one neither saw nor settled as gone (its MX lookup, the
+    host's address or the port timed out): their conditions are undetermined, kept as they are."""
+    services = _services(now)
+    return {
+        name
+        for before in earlier
+        for name, path in _services(before).items()
+        if name not in services and not now.settles(path)
+    }
+
+
+def _was_closed(name: str, path: Path, earlier: list[Exposure]) -> bool:
+    """True when the latest earlier scan that could tell found the service closed; False when it was
+    open, or when no earlier scan could tell (the first scan is the baseline)."""
+    for before in earlier:
+        if name in _services(before):
+            return False
+        if before.settles(path):
+            return True
+    return False
+
+
 def new_service(rule: NewService, s: Situation) -> Iterator[Condition]:
     for domain, report in s.current.reports.items():
-        # (seen, undetermined) services of each earlier scan of the domain, newest first.
-        earlier = [
-            (assets_of(v.reports[domain]), undetermined_of(v.reports[domain]))
-            for v in s.earlier
-            if domain in v.reports
-        ]
-        for asset in sorted(undetermined_of(report)):
-            if asset.kind is AssetKind.SERVICE:
-                yield Condition(asset.name, None)
-        for asset in sorted(assets_of(report)):
-            if asset.kind is not AssetKind.SERVICE:
-                continue
-            # New: the latest earlier scan that could tell found it closed; never seen → baseline.
-            seen_closed = next((asset not in seen for seen, unsure in earlier if asset not in unsure), False)
+        now, earlier = exposure_of(report), _earlier_exposures(s, domain)
+        for name in sorted(
+            _unsure(now, earlier) | {a.name for a in now.undetermined if a.kind is AssetKind.SERVICE}
+        ):
+            yield Condition(name, None)
+        for name, path in sorted(_services(now).items()):
             alert = None
-            if seen_closed:
-                message = texts.new_service(s.organisation.name, domain, asset.name)
-                alert = s.alert(rule, AlertKind.NEW_SERVICE, asset.name, Severity.MEDIUM, domain, message)
-            yield Condition(asset.name, True, alert)
+            if _was_closed(name, path, earlier):
+                message = texts.new_service(s.organisation.name, domain, name)
+                alert = s.alert(rule, AlertKind.NEW_SERVICE, name, Severity.MEDIUM, domain, message)
+            yield Condition(name, True, alert)
 
 
 def certificate_expiring(rule: CertificateExpiring, s: Situation) -> Iterator[Condition]:
     for domain, report in s.current.reports.items():
         moment = report.snapshot.target.moment()
-        for asset in sorted(undetermined_of(report)):
-            if asset.kind is AssetKind.SERVICE:
-                yield Condition(asset.name, None)
+        now = exposure_of(report)
+        unsure = _unsure(now, _earlier_exposures(s, domain))
+        unsure |= {name for name, path in _services(now).items() if (*path, "tls") in now.unsettled}
+        for name in sorted(unsure):
+            yield Condition(name, None)
         for certificate in certificates_of(report):
             days = certificate.days_left(moment)
             if days is None or certificate.not_after is None:  # unreadable: the TLS checks grade that
