@@ -16,6 +16,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from mimawari.config import AlertsConfig
 from mimawari.errors import MimawariError
 from mimawari.lab.ca import LabCa, ServerTls, server_context
 from mimawari.lab.mail import MailLab, mail_from_document
@@ -28,7 +29,6 @@ from mimawari.monitor.notify import (
     SlackNotifierConfig,
     WebhookNotifierConfig,
     mrkdwn_escape,
-    notifiers_from_config,
     send,
     slack_payload,
     webhook_payload,
@@ -74,8 +74,7 @@ TOKEN = "tok-9f8e7d6c5b4a"
 
 
 def notifier(**fields: Any) -> NotifierConfig:
-    parsed = notifiers_from_config([fields])
-    return parsed[0]
+    return AlertsConfig.model_validate({"notifiers": [fields]}).notifiers[0]
 
 
 def assert_one_line(error: pytest.ExceptionInfo[NotifyError], name: str) -> str:
@@ -104,7 +103,7 @@ def test_configuration_from_yaml_with_defaults() -> None:
             - {kind: slack, name: ops, url: "https://hooks.slack.com/services/T0/B0/XXXX", timeout: 5}
         """
     )
-    mail, hook, slack = notifiers_from_config(document["alerts"]["notifiers"])
+    mail, hook, slack = AlertsConfig.model_validate(document["alerts"]).notifiers
     assert isinstance(mail, EmailNotifierConfig)
     assert (mail.port, mail.security, mail.timeout, mail.lang) == (25, "starttls", 30.0, "en")
     assert mail.recipients == ("soc@example.org",) and mail.greeting_name == "example.org"
@@ -114,7 +113,7 @@ def test_configuration_from_yaml_with_defaults() -> None:
     assert slack.origin == "https://hooks.slack.com"
     # The URL's token and the headers stay out of logs that print a configuration.
     assert "XXXX" not in repr(slack) and "SIEM_TOKEN" not in repr(hook)
-    assert notifiers_from_config(None) == ()
+    assert AlertsConfig().notifiers == ()
 
 
 EMAIL = {"kind": "email", "name": "m", "host": "smtp.example.org", "sender": "a@example.org"}
@@ -179,15 +178,15 @@ EMAIL = {"kind": "email", "name": "m", "host": "smtp.example.org", "sender": "a@
 )
 def test_configuration_errors(entry: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError) as raised:
-        notifiers_from_config([entry])
+        AlertsConfig.model_validate({"notifiers": [entry]})
     assert message in str(raised.value)
     assert SECRET not in str(raised.value)  # inputs are hidden: a misplaced password is not echoed
 
 
 def test_notifier_names_are_unique() -> None:
     slack = {"kind": "slack", "name": "ops", "url": "https://x.example/a"}
-    with pytest.raises(ValidationError, match="given more than once: ops"):
-        notifiers_from_config([slack, {**slack, "kind": "webhook"}])
+    with pytest.raises(ValidationError, match="two notifiers are named 'ops'"):
+        AlertsConfig.model_validate({"notifiers": [slack, {**slack, "kind": "webhook"}]})
 
 
 # --- payloads ---------------------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ MAX_CONFIG_BYTES = 1 << 20
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Inputs stay out of error messages: a password pasted into the wrong key is never echoed.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
 def _parsed(parse: Callable[[], object]) -> None:

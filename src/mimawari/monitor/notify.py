@@ -1,7 +1,7 @@
 """Notifiers: hand an alert to an email address, a webhook or a Slack-compatible chat channel.
 
-    notifiers = notifiers_from_config(document["alerts"]["notifiers"])   # pydantic ValidationError
-    await send(notifier, alert)                                           # NotifyError, one line
+    notifier = load_config().alerts.notifiers[0]     # the configuration file's ``alerts: notifiers:``
+    await send(notifier, alert)                       # NotifyError, one line
 
 The configuration is described in ``notify_config``, the email side in ``notify_email``. Over HTTP the
 alert is one JSON POST, redirects are not followed (a moved endpoint is a configuration to fix, and
@@ -23,13 +23,11 @@ import httpx
 from mimawari.model import LANGS, Lang
 from mimawari.monitor.alert import Alert
 from mimawari.monitor.notify_config import (
-    NOTIFIERS,
     EmailNotifierConfig,
     NotifierConfig,
     NotifyError,
     SlackNotifierConfig,
     WebhookNotifierConfig,
-    notifiers_from_config,
 )
 from mimawari.monitor.notify_email import (
     LABELS,
@@ -41,7 +39,6 @@ from mimawari.monitor.notify_email import (
 )
 
 __all__ = [
-    "NOTIFIERS",
     "SCHEMA",
     "EmailNotifierConfig",
     "NotifierConfig",
@@ -50,7 +47,6 @@ __all__ = [
     "WebhookNotifierConfig",
     "email_message",
     "mrkdwn_escape",
-    "notifiers_from_config",
     "send",
     "slack_payload",
     "webhook_payload",

@@ -35,7 +35,7 @@ import os
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from mimawari.errors import OperationalError
 from mimawari.model import Lang
@@ -152,23 +152,3 @@ class SlackNotifierConfig(_HttpNotifier):
 NotifierConfig = Annotated[
     EmailNotifierConfig | WebhookNotifierConfig | SlackNotifierConfig, Field(discriminator="kind")
 ]
-
-
-def _unique_names(notifiers: list[NotifierConfig]) -> list[NotifierConfig]:
-    names = [notifier.name for notifier in notifiers]
-    twice = sorted({name for name in names if names.count(name) > 1})
-    if twice:
-        raise ValueError(f"notifier names must be unique; given more than once: {', '.join(twice)}")
-    return notifiers
-
-
-NOTIFIERS: TypeAdapter[list[NotifierConfig]] = TypeAdapter(
-    Annotated[list[NotifierConfig], AfterValidator(_unique_names)],
-    config=ConfigDict(hide_input_in_errors=True),
-)
-"""Validates the ``alerts: notifiers:`` list; ``pydantic.ValidationError`` on anything wrong."""
-
-
-def notifiers_from_config(section: object) -> tuple[NotifierConfig, ...]:
-    """The notifiers of an already loaded ``alerts: notifiers:`` value (None: no notifiers)."""
-    return tuple(NOTIFIERS.validate_python([] if section is None else section))

@@ -45,7 +45,7 @@ T = TypeVar("T")
 class Selector(BaseModel):
     """Which organisations something applies to: every one when empty; the fields narrow it together."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     organisations: tuple[str, ...] = ()
     relations: tuple[Relation, ...] = ()
