@@ -23,6 +23,7 @@ async def test_an_organisation_is_scanned_stored_and_followed(lab: DnsLab, tmp_p
         assert "example.test" in out
     code, out, _ = await run("history", "Example Corp", *db)
     assert code == 0 and "2 complete scan(s)" in out and "example.test" in out
+    assert re.search(r"^\s+email DNS\s+\S\S\s+[A-E?]", out, re.MULTILINE)  # the category's line
     code, out, _ = await run("org", "list", "--relation", "self", *db)
     assert code == 0 and "Example Corp" in out and re.search(r"\d+\.\d [A-E] \(\d{4}-", out)
     code, out, _ = await run("org", "show", "Example Corp", *db)

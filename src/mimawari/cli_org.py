@@ -10,10 +10,11 @@ from rich.text import Text as RichText
 
 from mimawari.cli_options import out, user_errors
 from mimawari.config import database_url
+from mimawari.model import Category, Grade
 from mimawari.report.document import points
-from mimawari.report.terminal import badge
+from mimawari.report.terminal import CATEGORY_NAMES, badge
 from mimawari.score import letter, organisation_score
-from mimawari.store import Criticality, Organisation, Relation, ScanRecord, Store, open_store
+from mimawari.store import Criticality, Organisation, Relation, ScanRecord, Store, TargetSummary, open_store
 
 org_app = typer.Typer(
     help="Organisations to watch: your own, group companies, suppliers.", no_args_is_help=True
@@ -133,7 +134,8 @@ def org_remove(name: NameArgument, database: DatabaseOption = None) -> None:
 
 
 def history(name: NameArgument, database: DatabaseOption = None) -> None:
-    """Score and grade of each domain of an organisation over its complete scans, oldest first."""
+    """Score and grades of each domain of an organisation, and of each category, over its complete
+    scans, oldest first."""
     with user_errors(), opened(database) as store:
         store.get_organisation(name)
         scans = store.scans(name)
@@ -144,13 +146,26 @@ def history(name: NameArgument, database: DatabaseOption = None) -> None:
         table = Table("domain", "trend", *(f"{s.started_at:%m-%d %H:%M}" for s in scans[-6:]), box=None)
         for domain in domains:
             row = [next((t for t in s.targets if t.domain == domain), None) for s in scans]
-            scores = [t.score if t is not None else None for t in row]
-            cells = [
-                RichText("—") if t is None else RichText.assemble(badge(t.grade), f" {points(t.score)}")
-                for t in row[-6:]
-            ]
-            table.add_row(domain, sparkline(scores), *cells)
+            _history_row(table, domain, [(t.grade, t.score) if t is not None else None for t in row])
+            for category in Category:
+                grades = [_category(t, category) for t in row]
+                if any(g is not None for g in grades):
+                    _history_row(table, f"  {CATEGORY_NAMES[category].en}", grades)
         out.print(
             f"{name}: {len(scans)} complete scan(s), the last six shown; trend over all of them", markup=False
         )
         out.print(table)
+
+
+def _category(target: TargetSummary | None, category: Category) -> tuple[Grade | None, float | None] | None:
+    found = next((c for c in target.categories if c.category is category), None) if target else None
+    return (found.grade, found.score) if found is not None else None
+
+
+def _history_row(table: Table, label: str, values: list[tuple[Grade | None, float | None] | None]) -> None:
+    """One line of the history: a sparkline over every scan, the grade and score of the last six."""
+    cells = [
+        RichText("—") if v is None else RichText.assemble(badge(v[0]), f" {points(v[1])}")
+        for v in values[-6:]
+    ]
+    table.add_row(label, sparkline([v[1] if v is not None else None for v in values]), *cells)
