@@ -13,13 +13,42 @@ from mimawari.cli_monitor import ListFormat, ListFormatOption
 from mimawari.cli_options import LangOption, Language, lang_of, out, user_errors
 from mimawari.cli_org import DatabaseOption, NameArgument, opened
 from mimawari.errors import InputError
-from mimawari.model import Grade, Lang
+from mimawari.model import Grade, Lang, Text
 from mimawari.monitor.diff import DomainDiff, FindingChange, ScanDiff, diff_reports
 from mimawari.report.document import points
 from mimawari.report.terminal import CATEGORY_NAMES, badge
 from mimawari.scan import DomainReport
 from mimawari.serial import to_jsonable
 from mimawari.store import ScanRecord, Store
+
+LABELS = {
+    "rules": Text("scoring rules changed", "採点ルールの変更"),
+    "domain added": Text("domain added", "追加されたドメイン"),
+    "domain removed": Text("domain removed", "外れたドメイン"),
+    "nothing": Text("nothing changed", "変化なし"),
+    "backwards": Text(
+        "--from is the later scan: the changes are shown backwards",
+        "--from の方が新しいスキャンです。変化を逆向きに表示します",
+    ),
+    "grades": Text("grades", "評価"),
+    "new": Text("new", "新規"),
+    "worse": Text("worse", "悪化"),
+    "better": Text("better", "改善"),
+    "resolved": Text("resolved", "解消"),
+    "undetermined": Text(
+        "not determined in one of the scans (neither fixed nor new)",
+        "どちらかのスキャンで判定できず（解消とも新規ともしない）",
+    ),
+    "added": Text("added", "追加"),
+    "removed": Text("removed", "削除"),
+    "unconfirmed": Text("not confirmed (no answer this time)", "未確認（今回は応答なし）"),
+    "certificate": Text("new certificate on", "証明書の入れ替え:"),
+    "dmarc": Text("DMARC weakened", "DMARC の弱体化"),
+}
+
+
+def _label(key: str, lang: Lang) -> str:
+    return LABELS[key].get(lang)
 
 
 def _pick(scans: list[ScanRecord], wanted: int | None, default: int, name: str) -> ScanRecord:
@@ -81,16 +110,18 @@ def _scan(scan: ScanRecord) -> str:
 
 def _render(name: str, before: ScanRecord, after: ScanRecord, changes: ScanDiff, lang: Lang) -> None:
     out.print(f"{name}: {_scan(before)} → {_scan(after)}", markup=False)
+    if (before.started_at, before.id) > (after.started_at, after.id):
+        out.print(f"  {_label('backwards', lang)}", markup=False)
     if before.rules_version != after.rules_version:
-        out.print(f"  scoring rules changed: {before.rules_version} → {after.rules_version}", markup=False)
+        out.print(f"  {_label('rules', lang)}: {before.rules_version} → {after.rules_version}", markup=False)
     for domain in changes.added_domains:
-        out.print(f"  domain added: {domain}", markup=False)
+        out.print(f"  {_label('domain added', lang)}: {domain}", markup=False)
     for domain in changes.removed_domains:
-        out.print(f"  domain removed: {domain}", markup=False)
+        out.print(f"  {_label('domain removed', lang)}: {domain}", markup=False)
     for change in changes.domains:
         _render_domain(change, lang)
     if changes.empty:
-        out.print("  nothing changed", markup=False)
+        out.print(f"  {_label('nothing', lang)}", markup=False)
 
 
 def _render_domain(change: DomainDiff, lang: Lang) -> None:
@@ -112,34 +143,34 @@ def _render_domain(change: DomainDiff, lang: Lang) -> None:
         if c.grade_before != c.grade_after
     ]
     if grades:
-        out.print(f"  grades: {'; '.join(grades)}", markup=False)
-    for label, findings in (
+        out.print(f"  {_label('grades', lang)}: {'; '.join(grades)}", markup=False)
+    for key, findings in (
         ("new", change.new),
         ("worse", change.worse),
         ("better", change.better),
         ("resolved", change.resolved),
     ):
         for finding in findings:
-            out.print(f"  {label}: {_finding(finding, lang)}", markup=False)
+            out.print(f"  {_label(key, lang)}: {_finding(finding, lang)}", markup=False)
     if change.undetermined:
         ids = ", ".join(f.check_id for f in change.undetermined)
-        out.print(f"  not determined in one of the scans (neither fixed nor new): {ids}", markup=False)
-    for label, assets in (("added", change.added), ("removed", change.removed)):
+        out.print(f"  {_label('undetermined', lang)}: {ids}", markup=False)
+    for key, assets in (
+        ("added", change.added),
+        ("removed", change.removed),
+        ("unconfirmed", change.unconfirmed),
+    ):
         for asset in assets:
-            out.print(f"  {label}: {asset.text.get(lang)}", markup=False)
-    for asset in change.unconfirmed:
-        out.print(f"  not confirmed (no answer this time): {asset.text.get(lang)}", markup=False)
+            out.print(f"  {_label(key, lang)}: {asset.text.get(lang)}", markup=False)
     for certificate in change.certificates:
         out.print(
-            f"  new certificate on {certificate.endpoint}: {certificate.before.fingerprint[:16]}… → "
+            f"  {_label('certificate', lang)} {certificate.endpoint}: {certificate.before.fingerprint[:16]}… → "
             f"{certificate.after.fingerprint[:16]}…",
             markup=False,
         )
     if change.dmarc_weakened and change.dmarc_before is not None and change.dmarc_after is not None:
-        out.print(
-            f"  DMARC weakened: {change.dmarc_before.describe()} → {change.dmarc_after.describe()}",
-            markup=False,
-        )
+        stances = f"{change.dmarc_before.describe()} → {change.dmarc_after.describe()}"
+        out.print(f"  {_label('dmarc', lang)}: {stances}", markup=False)
         for reason in change.dmarc_weakened:
             out.print(f"    {reason.get(lang)}", markup=False)
 
@@ -149,6 +180,8 @@ def _letter(grade: Grade | None) -> str:
 
 
 def _finding(change: FindingChange, lang: Lang) -> str:
-    finding = change.current
+    # The finding that needs (or needed) action: a resolved one is shown as the problem it was.
+    failing = [f for f in (change.after, change.before) if f is not None and not f.grade.passing]
+    finding = failing[0] if failing else change.current
     grades = f"{_letter(change.grade_before)} → {_letter(change.grade_after)}"
     return f"[{finding.severity.value}] {finding.title.get(lang)} ({finding.check_id}, {grades})"

@@ -96,14 +96,22 @@ def monitor(
 
 
 async def _serve(watcher: Monitor) -> None:
-    """Run until Ctrl-C (exit 130) or SIGTERM (exit 0); either way a scan in progress is cancelled and
+    """Run until SIGTERM (exit 0) or Ctrl-C (exit 130); either way a scan in progress is cancelled and
     stored as failed, never left running."""
     main = asyncio.current_task()
     assert main is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
+    terminated = asyncio.Event()
+
+    def terminate() -> None:
+        terminated.set()
+        main.cancel()
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminate)
     try:
         await watcher.run(asyncio.Event(), _print_cycle)
     except asyncio.CancelledError:
+        if not terminated.is_set():
+            raise  # Ctrl-C: asyncio.run turns it into KeyboardInterrupt, reported as interrupted (130)
         out.print("stopped", markup=False)
 
 
@@ -113,30 +121,37 @@ def _print_schedules(watcher: Monitor) -> None:
         out.print("no organisation to monitor: add one with mimawari org add", markup=False)
     for organisation in organisations:
         schedule = watcher.config.monitor.schedule_for(organisation)
-        due = watcher.next_due(organisation, watcher.clock())
-        out.print(f"{organisation.name}: {schedule.describe()}, next {_when(due)}", markup=False)
+        now = watcher.clock()
+        due = watcher.next_due(organisation, now)
+        when = "due now" if due <= now else f"next {_when(due)}"
+        out.print(f"{organisation.name}: {schedule.describe()}, {when}", markup=False)
+
+
+def _log(line: str) -> None:
+    """One event of the monitor: never wrapped, so that a log file keeps one line per event."""
+    out.print(line, markup=False, soft_wrap=True, highlight=False)
 
 
 def _print_cycle(cycle: Cycle) -> None:
     now = _when(datetime.now(UTC))
+    if cycle == Cycle():
+        _log(f"{now}  nothing due")
     if cycle.stale:
-        out.print(f"{now}  {cycle.stale} interrupted scan(s) marked failed", markup=False)
+        _log(f"{now}  {cycle.stale} interrupted scan(s) marked failed")
     for scan in cycle.scans:
         detail = f": {scan.error}" if scan.error else ""
-        out.print(
-            f"{now}  scan {scan.scan_id} of {scan.organisation}: {scan.status.value}{detail}", markup=False
-        )
+        _log(f"{now}  scan {scan.scan_id} of {scan.organisation}: {scan.status.value}{detail}")
     for stored in cycle.alerts:
         alert = stored.alert
         targets = ", ".join(d.notifier for d in stored.deliveries) or "no notifier"
-        out.print(f"{now}  alert [{alert.severity.value}] {alert.title.en} → {targets}", markup=False)
+        _log(f"{now}  alert [{alert.severity.value}] {alert.title.en} → {targets}")
     for delivery in cycle.deliveries:
         if delivery.error:
-            out.print(
-                f"{now}  not delivered to {delivery.notifier} (will retry): {delivery.error}", markup=False
+            _log(
+                f"{now}  not delivered to {delivery.notifier} (will retry): {delivery.alert}: {delivery.error}"
             )
         else:
-            out.print(f"{now}  delivered to {delivery.notifier}: {delivery.alert}", markup=False)
+            _log(f"{now}  delivered to {delivery.notifier}: {delivery.alert}")
 
 
 def alerts(
@@ -203,7 +218,9 @@ def portfolio_command(
             out.print_json(json.dumps([_entry_json(e) for e in entries], ensure_ascii=False))
             return
         if not entries:
-            out.print("no organisation matches: add one with mimawari org add", markup=False)
+            filtered = relation is not None or tag is not None
+            hint = "none matches the filter" if filtered else "add one with mimawari org add"
+            out.print(f"no organisation: {hint}", markup=False)
             return
         table = Table(
             "#", "organisation", "relation", "score", "change", "weakest", "worst domain", "scanned", box=None

@@ -143,7 +143,9 @@ def history(name: NameArgument, database: DatabaseOption = None) -> None:
             out.print(f"{name} has no complete scan yet: mimawari scan --org {name}", markup=False)
             return
         domains = list(dict.fromkeys(t.domain for scan in scans for t in scan.targets))
-        table = Table("domain", "trend", *(f"{s.started_at:%m-%d %H:%M}" for s in scans[-6:]), box=None)
+        # Each column names its scan's id, which diff --from / --to take.
+        columns = (f"#{s.id} {s.started_at:%m-%d %H:%M}" for s in scans[-6:])
+        table = Table("domain", "trend", *columns, box=None)
         for domain in domains:
             row = [next((t for t in s.targets if t.domain == domain), None) for s in scans]
             _history_row(table, domain, [(t.grade, t.score) if t is not None else None for t in row])

@@ -158,13 +158,22 @@ def load_config(path: str | Path | None = None) -> Config:
     try:
         document: Any = yaml.safe_load(raw.decode("utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise InputError(f"the configuration {found} is not YAML: {str(error).splitlines()[0]}") from None
+        raise InputError(f"the configuration {found} is not YAML: {_yaml_problem(error)}") from None
     if not isinstance(document, dict):
         raise InputError(f"the configuration {found} must be a mapping of keys (database, monitor, alerts)")
     try:
         return Config.model_validate(document)
     except ValidationError as error:
         raise InputError(f"the configuration {found}: {_first_problem(error)}") from None
+
+
+def _yaml_problem(error: yaml.YAMLError | UnicodeDecodeError) -> str:
+    """What the YAML parser found and where (``expected ',' or ']', but got '<stream end>' at line 4,
+    column 1``), in one line."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"{error.problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return " ".join(str(error).split())
 
 
 def _first_problem(error: ValidationError) -> str:

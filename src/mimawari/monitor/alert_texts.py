@@ -147,8 +147,9 @@ def _category_grade(report: DomainReport, category: Category) -> Grade:
 
 def new_finding(organisation: str, finding: Finding, before: Grade, since: datetime) -> Message:
     title = Text(
-        f"{organisation}: {finding.target}: {finding.title.en} ({finding.grade.value}, {finding.severity.value})",
-        f"{organisation}: {finding.target}: {finding.title.ja}（{finding.grade.value}、{finding.severity.value}）",
+        f"{organisation}: {finding.target}: new finding: {finding.title.en} "
+        f"({finding.grade.value}, {finding.severity.value})",
+        f"{organisation}: {finding.target}: 新たな指摘: {finding.title.ja}（{finding.grade.value}、{finding.severity.value}）",
     )
     changed = Text(
         f"{finding.summary.en}\nGrade {before.value} on {_when(since)} → {finding.grade.value} ({finding.check_id}).",

@@ -228,6 +228,10 @@ def diff_domain(before: DomainReport, after: DomainReport) -> DomainDiff:
     seen_before, seen_after = exposure_of(before), exposure_of(after)
     removed, unconfirmed = vanished(seen_before, seen_after)
     added, _could_not_rule_out = vanished(seen_after, seen_before)
+    # A certificate replaced on an endpoint is one change (``certificates``), not an addition and a removal.
+    replaced = _certificate_changes(before, after)
+    swapped = {c.before.asset for c in replaced} | {c.after.asset for c in replaced}
+    added, removed = (tuple(a for a in assets if a not in swapped) for assets in (added, removed))
     stance_before, stance_after = dmarc_stance(before), dmarc_stance(after)
     dmarc_weakened = (
         () if stance_before is None or stance_after is None else weakened(stance_before, stance_after)
@@ -244,7 +248,7 @@ def diff_domain(before: DomainReport, after: DomainReport) -> DomainDiff:
         added=added,
         removed=removed,
         unconfirmed=unconfirmed,
-        certificates=_certificate_changes(before, after),
+        certificates=replaced,
         dmarc_before=stance_before,
         dmarc_after=stance_after,
         dmarc_weakened=dmarc_weakened,

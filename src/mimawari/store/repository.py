@@ -181,7 +181,7 @@ class Store:
     def _organisation(session: Session, name: str) -> OrganisationRow:
         row = session.scalar(select(OrganisationRow).filter_by(name=name.strip()))
         if row is None:
-            raise InputError(f"no organisation named {name!r} (see the list of organisations)")
+            raise InputError(f"no organisation named {name!r} (mimawari org list shows them)")
         return row
 
     # --- scans --------------------------------------------------------------------------------------------
