@@ -13,15 +13,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from mimawari.checks import ALL_CHECKS
-from mimawari.lab import Lab, demo_lab, demo_targets
-from mimawari.lookup import DnsAnswer, Query, Snapshot
-from mimawari.model import Finding, Grade, Status, Target
+from mimawari.lab import demo_lab, demo_targets
+from mimawari.lookup import Query, Snapshot
+from mimawari.model import Finding, Grade, Target
 from mimawari.monitor.assets import Asset, AssetKind, certificates_of, exposure_of, undetermined_of
 from mimawari.monitor.diff import NEEDS_ACTION, FindingChange, ScanDiff, classify, diff_domain, diff_reports
-from mimawari.probes import ServiceSession, TlsScan
 from mimawari.scan import DomainReport, evaluate_snapshot, scan_domains
 from mimawari.serial import from_jsonable, to_jsonable
 from mimawari.store import open_store
+from tests.monitor_samples import scan_lab, timed_out
 
 CHECKS = {k: c for k, c in ALL_CHECKS.items() if c.observer.name in ("dmarc", "mta", "mailbox")}
 BEFORE = """
@@ -65,15 +65,9 @@ IMAPS = "imap.watch.test [203.0.113.62]:993 imaps"
 POP3S = "imap.watch.test [203.0.113.62]:995 pop3s"
 
 
-async def scan_lab(text: str, domains: tuple[str, ...]) -> dict[str, DomainReport]:
-    async with Lab.from_yaml(text) as lab:
-        reports = await scan_domains(list(domains), lab.network(probe_timeout=1.0), CHECKS)
-    return {r.domain: r for r in reports}
-
-
 async def both_scans() -> tuple[dict[str, DomainReport], dict[str, DomainReport]]:
-    before = await scan_lab(BEFORE, ("watch.test", "steady.test", "gone.test"))
-    after = await scan_lab(AFTER, ("watch.test", "steady.test", "fresh.test"))
+    before = await scan_lab(BEFORE, ("watch.test", "steady.test", "gone.test"), CHECKS)
+    after = await scan_lab(AFTER, ("watch.test", "steady.test", "fresh.test"), CHECKS)
     return before, after
 
 
@@ -163,29 +157,11 @@ async def test_diff_is_json_and_the_same_from_the_store(tmp_path: Path) -> None:
     assert diff_reports(*loaded) == diff
 
 
-def timed_out(report: DomainReport, *endpoints: tuple[str, int], dns: tuple[Query, ...] = ()) -> DomainReport:
-    """The report as if the sessions with ``endpoints`` (host, port) and the ``dns`` queries had timed out:
-    its snapshot patched and evaluated again, with no network."""
-    snapshot = report.snapshot
-    sessions = [
-        ServiceSession(s.request, Status.TIMEOUT, "no connection within 1 s")
-        for s in snapshot.services
-        if (s.request.host, s.request.port) in endpoints
-    ]
-    scans = [
-        TlsScan(s.request, Status.TIMEOUT)
-        for s in snapshot.tls
-        if (s.request.host, s.request.port) in endpoints
-    ]
-    answers = [DnsAnswer(query, Status.TIMEOUT, detail="no answer") for query in dns]
-    return evaluate_snapshot(snapshot.patched(*sessions, *scans, *answers), CHECKS)
-
-
 async def test_a_timeout_is_neither_a_removal_nor_a_fix() -> None:
     _, after = await both_scans()
     report = after["watch.test"]
     dmarc = Query.of("_dmarc.watch.test", "TXT")
-    silent = timed_out(report, ("mx2.watch.test", 25), ("imap.watch.test", 993), dns=(dmarc,))
+    silent = timed_out(report, CHECKS, ("mx2.watch.test", 25), ("imap.watch.test", 993), dns=(dmarc,))
     # The host's other ports refused the connection: decided. With 993 silent, the host is undecided.
     imap_host = Asset(AssetKind.MAIL_HOST, "imap.watch.test")
     assert undetermined_of(silent) == {service(MX2), service(IMAPS), imap_host}
@@ -215,7 +191,7 @@ async def test_a_timeout_is_neither_a_removal_nor_a_fix() -> None:
 async def test_an_mx_lookup_timeout_leaves_every_mta_asset_unconfirmed() -> None:
     _, after = await both_scans()
     report = after["watch.test"]
-    silent = timed_out(report, dns=(Query.of("watch.test", "MX"),))
+    silent = timed_out(report, CHECKS, dns=(Query.of("watch.test", "MX"),))
     diff = diff_domain(report, silent)
     assert diff.removed == () and diff.added == ()
     mta_assets = {

@@ -17,9 +17,8 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from mimawari.checks import ALL_CHECKS
-from mimawari.lab import Lab
-from mimawari.lookup import DnsAnswer, Query
-from mimawari.model import Category, Grade, Severity, Status, Text
+from mimawari.lookup import Query
+from mimawari.model import Category, Grade, Severity, Text
 from mimawari.monitor.alert import Alert, AlertKind, Condition
 from mimawari.monitor.assets import certificates_of
 from mimawari.monitor.rules import (
@@ -36,12 +35,12 @@ from mimawari.monitor.rules import (
     Situation,
     conditions,
 )
-from mimawari.probes import ServiceSession, TlsScan
 from mimawari.report.terminal import CATEGORY_NAMES
-from mimawari.scan import DomainReport, evaluate_snapshot, scan_domains
+from mimawari.scan import DomainReport, evaluate_snapshot
 from mimawari.score import RULES_VERSION
 from mimawari.store import Organisation, Relation, ScanRecord, ScanStatus, open_store
 from tests.helpers import OUTCOMES, recorded
+from tests.monitor_samples import scan_lab, timed_out
 
 DOMAIN = "example.test"
 OBSERVED_AT = 1_790_000_000
@@ -386,42 +385,19 @@ IMAPS = "imap.watch.test [203.0.113.62]:993 imaps"
 POP3S = "imap.watch.test [203.0.113.62]:995 pop3s"
 
 
-async def scan_lab(text: str, *domains: str) -> dict[str, DomainReport]:
-    async with Lab.from_yaml(text) as lab:
-        reports = await scan_domains(list(domains), lab.network(probe_timeout=1.0), ASSET_CHECKS)
-    return {r.domain: r for r in reports}
-
-
-def timed_out(report: DomainReport, *endpoints: tuple[str, int], dns: tuple[Query, ...] = ()) -> DomainReport:
-    """The report as if the sessions to ``endpoints`` (host, port) and the ``dns`` queries had timed out."""
-    snapshot = report.snapshot
-    sessions = [
-        ServiceSession(s.request, Status.TIMEOUT, "no answer within 1 s")
-        for s in snapshot.services
-        if (s.request.host, s.request.port) in endpoints
-    ]
-    scans = [
-        TlsScan(s.request, Status.TIMEOUT)
-        for s in snapshot.tls
-        if (s.request.host, s.request.port) in endpoints
-    ]
-    answers = [DnsAnswer(query, Status.TIMEOUT, detail="no answer") for query in dns]
-    return evaluate_snapshot(snapshot.patched(*sessions, *scans, *answers), ASSET_CHECKS)
-
-
 MX_LOOKUP = Query.of("watch.test", "MX")
 SERVICE = NewService(kind="new_service", name="services")
 
 
 async def test_new_service_is_announced_only_against_a_scan_that_found_it_closed() -> None:
-    before = (await scan_lab(BEFORE, "watch.test"))["watch.test"]
-    report = (await scan_lab(AFTER, "watch.test"))["watch.test"]
+    before = (await scan_lab(BEFORE, ("watch.test",), ASSET_CHECKS))["watch.test"]
+    report = (await scan_lab(AFTER, ("watch.test",), ASSET_CHECKS))["watch.test"]
     first = by_key(conditions(SERVICE, situation(view(1, report))))
     assert set(first) == {MX1, MX2, IMAPS, POP3S}
     assert all(c.active is True and c.alert is None for c in first.values())  # the baseline
     current = view(3, report)
     # The scan in between could not reach mx2: skipped for mx2, back to the one that could tell.
-    silent = timed_out(report, ("mx2.watch.test", 25))
+    silent = timed_out(report, ASSET_CHECKS, ("mx2.watch.test", 25))
     found = by_key(conditions(SERVICE, situation(current, view(2, silent), view(1, before))))
     assert {k for k, c in found.items() if c.alert is not None} == {MX2}  # POP3S answered in scan 2
     assert all(c.active is True for c in found.values())
@@ -442,14 +418,14 @@ async def test_new_service_is_announced_only_against_a_scan_that_found_it_closed
 
 
 async def test_new_service_is_not_announced_after_an_mx_lookup_timeout() -> None:
-    report = (await scan_lab(AFTER, "watch.test"))["watch.test"]
-    silent = timed_out(report, dns=(MX_LOOKUP,))
+    report = (await scan_lab(AFTER, ("watch.test",), ASSET_CHECKS))["watch.test"]
+    silent = timed_out(report, ASSET_CHECKS, dns=(MX_LOOKUP,))
     found = by_key(conditions(SERVICE, situation(view(2, report), view(1, silent))))
     assert found[MX1] == Condition(MX1, True) and found[MX2] == Condition(MX2, True)
 
 
 async def test_certificate_expiring_by_days_and_the_undetermined() -> None:
-    report = (await scan_lab(AFTER, "watch.test"))["watch.test"]
+    report = (await scan_lab(AFTER, ("watch.test",), ASSET_CHECKS))["watch.test"]
     moment = report.snapshot.target.moment()
     seen = {c.endpoint: c for c in certificates_of(report)}
     expired_days = seen[MX1].days_left(moment)
@@ -479,14 +455,21 @@ async def test_certificate_expiring_by_days_and_the_undetermined() -> None:
         IMAPS: (False, None),
         POP3S: (False, None),
     }
-    silent = timed_out(report, ("mx1.watch.test", 25))
+    silent = timed_out(report, ASSET_CHECKS, ("mx1.watch.test", 25))
     assert by_key(conditions(week, situation(view(2, silent), current)))[MX1] == Condition(MX1, None)
 
 
 async def test_an_endpoint_shared_by_two_domains_is_judged_once_preferring_what_was_determined() -> None:
-    reports = await scan_lab(AFTER, "watch.test", "shop.test")
+    reports = await scan_lab(
+        AFTER,
+        (
+            "watch.test",
+            "shop.test",
+        ),
+        ASSET_CHECKS,
+    )
     watch, shop = reports["watch.test"], reports["shop.test"]
-    silent_shop = timed_out(shop, ("mx1.watch.test", 25))
+    silent_shop = timed_out(shop, ASSET_CHECKS, ("mx1.watch.test", 25))
     rule = CertificateExpiring(kind="certificate_expiring", name="certs", days=7)
     for order in ((silent_shop, watch), (watch, silent_shop)):
         current = view(1, *order)
@@ -534,12 +517,12 @@ def test_the_store_raises_once_keeps_it_through_a_timeout_and_again_after_it_cle
 
 
 async def test_an_mx_lookup_timeout_does_not_raise_the_certificate_alert_again(tmp_path: Path) -> None:
-    report = (await scan_lab(AFTER, "watch.test"))["watch.test"]
+    report = (await scan_lab(AFTER, ("watch.test",), ASSET_CHECKS))["watch.test"]
     rule = CertificateExpiring(kind="certificate_expiring", name="certs", days=7)
     raised: list[list[str]] = []
     with open_store(f"sqlite:///{tmp_path / 'store.db'}") as store:
         store.add_organisation(replace(KURONEKO, domains=("watch.test",)))
-        for scanned in (report, timed_out(report, dns=(MX_LOOKUP,)), report):
+        for scanned in (report, timed_out(report, ASSET_CHECKS, dns=(MX_LOOKUP,)), report):
             scan_id = store.begin_scan(KURONEKO.name)
             store.add_report(scan_id, scanned)
             store.finish_scan(scan_id)

@@ -168,10 +168,12 @@ def score_below(rule: ScoreBelow, s: Situation) -> Iterator[Condition]:
             yield Condition(domain, None)
             continue
         held = now < rule.threshold
-        before = s.before(domain, _score)
-        previous = (before[0], before[1].record.started_at) if before is not None else None
-        message = texts.score_below(s.organisation.name, report, rule.threshold, previous)
-        alert = s.alert(rule, AlertKind.SCORE_BELOW, domain, Severity.HIGH, domain, message) if held else None
+        alert = None
+        if held:
+            before = s.before(domain, _score)
+            previous = (before[0], before[1].record.started_at) if before is not None else None
+            message = texts.score_below(s.organisation.name, report, rule.threshold, previous)
+            alert = s.alert(rule, AlertKind.SCORE_BELOW, domain, Severity.HIGH, domain, message)
         yield Condition(domain, held, alert)
 
 
