@@ -55,6 +55,11 @@ TABLES = {
     "alert_states",
     "alerts",
     "deliveries",
+    "dmarc_aggregate_reports",
+    "dmarc_aggregate_records",
+    "dmarc_failure_reports",
+    "dmarc_tls_reports",
+    "dmarc_tls_policies",
     "alembic_version",
 }
 OBSERVED_AT = 1_790_000_000

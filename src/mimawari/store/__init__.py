@@ -12,6 +12,7 @@ What is stored and the guarantees: ``docs/store.md``.
 from __future__ import annotations
 
 from mimawari.errors import StoreError
+from mimawari.store import dmarc_models as _dmarc_models  # noqa: F401  (its tables join Base.metadata)
 from mimawari.store.database import DATABASE_URL_ENV, default_url
 from mimawari.store.records import (
     Criticality,

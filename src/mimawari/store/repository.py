@@ -25,6 +25,7 @@ from mimawari.scan import DomainReport
 from mimawari.score import RULES_VERSION
 from mimawari.store.alerts import AlertLedger
 from mimawari.store.database import default_url, ensure_directory, make_engine, migrate, translated
+from mimawari.store.dmarc import DmarcLedger
 from mimawari.store.models import (
     OrganisationDomainRow,
     OrganisationNetblockRow,
@@ -108,6 +109,7 @@ class Store:
         # expire_on_commit=False: records are built from rows after the commit without a new query.
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.alerts = AlertLedger(self)
+        self.dmarc = DmarcLedger(self)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from mimawari.store import dmarc_models  # noqa: F401  (its tables belong to Base.metadata)
 from mimawari.store.models import Base
 
 
