@@ -40,7 +40,9 @@ TARGET = Target(D, observed_at=MOMENT)
 INTRUSIVE = replace(TARGET, smuggling_recipient=f"postmaster@{D}")
 MX1 = ("mx1.example.test", "192.0.2.25")
 MX2 = ("mx2.example.test", "198.51.100.25")
-MTA_CHECKS = registry(CHECKS)
+MTA_CHECKS = registry(c for c in CHECKS if c.observer is MTA)
+"""The checks that read the port-25 sessions; email.mta.tls_reports reads the senders' TLS reports instead
+(tests/test_tls_reports_check.py)."""
 Answers = dict[str, str | Sequence[str]]
 
 

@@ -379,9 +379,11 @@ async def test_tarpit_is_unknown_never_missing_and_ends_within_the_timeout() -> 
     assert not tarpit.snapshot.tls
     grades = {f.check_id: f.grade for f in tarpit.findings}
     no_policy = {"email.mta.dane", "email.mta.mta_sts_names"}  # decided by DNS alone: none published
-    undecided = {k: g for k, g in grades.items() if k not in no_policy}
+    no_reports = {"email.mta.tls_reports"}  # the scan was given no TLS reports
+    undecided = {k: g for k, g in grades.items() if k not in no_policy | no_reports}
     assert set(undecided.values()) == {Grade.UNKNOWN}, undecided
     assert grades["email.mta.dane"] is Grade.NA and grades["email.mta.mta_sts_names"] is Grade.NA
+    assert grades["email.mta.tls_reports"] is Grade.NA
     # Beside a server that answers, the tarpit is left out of the grade and named as not seen.
     mixed = finding(reports["mixed.test"], "email.mta.starttls")
     assert mixed.grade is Grade.A and "mx.tarpit.test 203.0.113.30:25" in mixed.summary.en

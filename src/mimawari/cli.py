@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ import typer
 
 from mimawari import __version__
 from mimawari.cli_diff import diff
+from mimawari.cli_dmarc import dmarc_app
 from mimawari.cli_monitor import alerts, monitor, portfolio_command
 from mimawari.cli_options import (
     AllOption,
@@ -52,6 +54,7 @@ from mimawari.cli_org import DatabaseOption, history, opened, org_app
 from mimawari.cli_output import Emitted, check_fail_under, destination, emit, render_document
 from mimawari.cli_whatif import whatif
 from mimawari.config import CONFIG_ENV
+from mimawari.dmarc.feed import enriched
 from mimawari.errors import InputError
 from mimawari.lab import demo_lab, demo_targets, load_lab_files
 from mimawari.model import Target
@@ -72,6 +75,7 @@ app = typer.Typer(
 lab_app = typer.Typer(help="The lab: simulated organisations on loopback.", no_args_is_help=True)
 app.add_typer(lab_app, name="lab")
 app.add_typer(org_app, name="org")
+app.add_typer(dmarc_app, name="dmarc")
 app.command()(whatif)
 app.command()(history)
 app.command()(monitor)
@@ -169,6 +173,9 @@ def scan(
             Target(d, tuple(dkim_selector or ()), anchors, smuggling_recipient=recipients.get(d, ""))
             for d in domains
         ]
+        if store is not None:  # what the organisation's stored DMARC and TLS reports tell the scan
+            now = datetime.now(UTC)
+            targets = [enriched(t, store, now) for t in targets]
         reports = iter_scans(targets, network, checks_of(category))
         if store is not None:
             reports = stored(reports, store, org)

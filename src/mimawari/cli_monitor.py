@@ -32,6 +32,7 @@ from mimawari.cli_options import (
 )
 from mimawari.cli_org import DatabaseOption, opened
 from mimawari.config import load_config
+from mimawari.dmarc.feed import enriched
 from mimawari.model import Target
 from mimawari.monitor.portfolio import PortfolioEntry, portfolio
 from mimawari.monitor.runner import Cycle, Monitor
@@ -77,15 +78,17 @@ def monitor(
         checks = checks_of(category)
         network_from(nameserver, timeout, attempts, ca_file, port_map, allow_private, lab, probe_timeout)
 
-        def scanner(domains: Sequence[str]) -> AsyncIterator[DomainReport]:
-            # A fresh network per scan: its DNS cache must not carry answers from one day to the next.
-            network, lab_anchors = network_from(
-                nameserver, timeout, attempts, ca_file, port_map, allow_private, lab, probe_timeout
-            )
-            targets = [Target(d, (), anchors or lab_anchors) for d in domains]
-            return iter_scans(targets, network, checks)
-
         with opened(database) as store:
+
+            def scanner(domains: Sequence[str]) -> AsyncIterator[DomainReport]:
+                # A fresh network per scan: its DNS cache must not carry answers from one day to the next.
+                network, lab_anchors = network_from(
+                    nameserver, timeout, attempts, ca_file, port_map, allow_private, lab, probe_timeout
+                )
+                now = datetime.now(UTC)
+                targets = [enriched(Target(d, (), anchors or lab_anchors), store, now) for d in domains]
+                return iter_scans(targets, network, checks)
+
             watcher = Monitor(store, config, scanner)
             _print_schedules(watcher)
             if once:

@@ -82,6 +82,33 @@ class Category(StrEnum):
 
 
 @dataclass(frozen=True)
+class TlsReportSummary:
+    """What the SMTP TLS reports (RFC 8460) received for a domain over a window say, summed up.
+
+    Built from the stored reports (``mimawari dmarc ingest``), not by the scan: senders report the TLS
+    sessions they tried with the domain's MX hosts, which the scan itself can only sample from outside.
+    """
+
+    days: int
+    """The window: reports whose period ended in the last ``days`` days."""
+    reports: int
+    reporters: tuple[str, ...]
+    """The reporting organisations (``organization-name``)."""
+    successful_sessions: int
+    failed_sessions: int
+    failures: tuple[tuple[str, int], ...] = ()
+    """Failed sessions per result type (``certificate-expired`` …, RFC 8460 §4.3), most first."""
+    mx_hosts: tuple[tuple[str, int], ...] = ()
+    """Failed sessions per receiving MX host name (``receiving-mx-hostname``), most first."""
+    policy_types: tuple[str, ...] = ()
+    """The policy types the reports were made under: ``sts``, ``tlsa``, ``no-policy-found``."""
+
+    @property
+    def sessions(self) -> int:
+        return self.successful_sessions + self.failed_sessions
+
+
+@dataclass(frozen=True)
 class Target:
     """What one scan looks at: a domain, and what the user told us about it."""
 
@@ -96,6 +123,9 @@ class Target:
     smuggling_recipient: str = ""
     """``--intrusive``: the address (in this domain) the SMTP smuggling probe may send test messages to.
     Empty: no probe sends DATA."""
+    tls_reports: TlsReportSummary | None = None
+    """The SMTP TLS reports received for the domain, when the scan was given them (from the store);
+    None: no TLS report data available, and ``email.mta.tls_reports`` is not applicable."""
 
     def moment(self) -> int:
         """``observed_at``, or now for a target that was never scanned (a hand-made one in a test)."""

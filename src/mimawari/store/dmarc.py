@@ -3,15 +3,16 @@
 Each ``add_*`` runs in one transaction. An aggregate report's records arrive as an iterator straight from
 the streaming parser and are inserted in batches; if the parser finds the document broken half-way
 (``ReportError``), the transaction is rolled back and nothing of the report remains. A report already
-stored (same unique key) is not read further and counts as a duplicate.
+stored (same unique key) is still read to the end (a broken copy is rejected) and counts as a duplicate.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -19,6 +20,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from mimawari.dmarc.model import AggregateHeader, AggregateRecord, DkimResult, FailureReport, TlsReport
+from mimawari.model import TlsReportSummary
 from mimawari.parse.names import organizational_domain
 from mimawari.serial import to_jsonable
 from mimawari.store.dmarc_models import (
@@ -109,7 +111,11 @@ class DmarcLedger:
         }
         with self._store._transaction() as session:
             if session.scalar(select(AggregateReportRow.id).filter_by(**key)) is not None:
-                return Stored(Outcome.DUPLICATE)
+                # Read to the end all the same: a broken copy of a stored report is rejected, not "seen".
+                count = messages = 0
+                for record in records:
+                    count, messages = count + 1, messages + record.count
+                return Stored(Outcome.DUPLICATE, count, messages)
             report = AggregateReportRow(
                 **key,
                 email=header.email,
@@ -264,3 +270,41 @@ class DmarcLedger:
         )
         with self._store._transaction() as session:
             return session.scalar(query)
+
+    def tls_summary(self, domain: str, days: int, now: datetime) -> TlsReportSummary | None:
+        """What the SMTP TLS reports about ``domain`` whose period ended in the last ``days`` days say;
+        None when there is none."""
+        query = (
+            select(TlsReportRow.organization_name, TlsPolicyRow)
+            .join(TlsReportRow, TlsReportRow.id == TlsPolicyRow.report_id)
+            .where(TlsPolicyRow.policy_domain == domain, TlsReportRow.end >= now - timedelta(days=days))
+        )
+        reports: set[int] = set()
+        reporters: set[str] = set()
+        kinds: set[str] = set()
+        good = bad = 0
+        failures: Counter[str] = Counter()
+        hosts: Counter[str] = Counter()
+        with self._store._transaction() as session:
+            for reporter, policy in session.execute(query):
+                reports.add(policy.report_id)
+                reporters.add(reporter)
+                kinds.add(policy.policy_type)
+                good, bad = good + policy.successful_sessions, bad + policy.failed_sessions
+                for failure in policy.details.get("failures", []):
+                    sessions = int(failure.get("failed_sessions", 0))
+                    failures[str(failure.get("result_type", ""))] += sessions
+                    if failure.get("receiving_mx_hostname"):
+                        hosts[str(failure["receiving_mx_hostname"])] += sessions
+        if not reports:
+            return None
+        return TlsReportSummary(
+            days=days,
+            reports=len(reports),
+            reporters=tuple(sorted(reporters)),
+            successful_sessions=good,
+            failed_sessions=bad,
+            failures=tuple(failures.most_common()),
+            mx_hosts=tuple(hosts.most_common()),
+            policy_types=tuple(sorted(kinds)),
+        )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mimawari.store.models import DOMAIN_LENGTH, Base, JsonDocument, UtcDateTime
@@ -47,7 +47,8 @@ class AggregateReportRow(Base):
     """Where it was read from (file, archive member, mailbox message)."""
     ingested_at: Mapped[datetime] = mapped_column(UtcDateTime)
     records: Mapped[int] = mapped_column(Integer)
-    messages: Mapped[int] = mapped_column(Integer)
+    messages: Mapped[int] = mapped_column(BigInteger)
+    """Counts are 64-bit: a report may claim more messages than a 32-bit column holds."""
 
     rows: Mapped[list[AggregateRecordRow]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
@@ -59,7 +60,7 @@ class AggregateRecordRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("dmarc_aggregate_reports.id", ondelete="CASCADE"))
     source_ip: Mapped[str] = mapped_column(String(IP_LENGTH))
-    count: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(BigInteger)
     disposition: Mapped[str] = mapped_column(String(16))
     dkim: Mapped[str] = mapped_column(String(16))
     """The DMARC-aligned DKIM verdict (pass / fail)."""
@@ -123,7 +124,7 @@ class TlsPolicyRow(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("dmarc_tls_reports.id", ondelete="CASCADE"))
     policy_type: Mapped[str] = mapped_column(String(32))
     policy_domain: Mapped[str] = mapped_column(String(DOMAIN_LENGTH))
-    successful_sessions: Mapped[int] = mapped_column(Integer)
-    failed_sessions: Mapped[int] = mapped_column(Integer)
+    successful_sessions: Mapped[int] = mapped_column(BigInteger)
+    failed_sessions: Mapped[int] = mapped_column(BigInteger)
     details: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     """policy strings, MX hosts and the failure details."""

@@ -16,6 +16,7 @@ from mimawari.checks.email.mta import (
     starttls,
     tls,
     tls_handshake,
+    tls_reports,
     unknown_recipient,
     vrfy_expn,
 )
@@ -35,4 +36,5 @@ CHECKS: tuple[Check[Any], ...] = (
     latency.CHECK,
     software.CHECK,
     smtp_smuggling.CHECK,
+    tls_reports.CHECK,
 )
