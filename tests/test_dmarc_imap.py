@@ -30,10 +30,10 @@ from mimawari.dmarc.imap import (
     password_from_environment,
 )
 from mimawari.dmarc.ingest import from_mailbox
+from mimawari.dmarc.model import Outcome
 from mimawari.errors import InputError, OperationalError
 from mimawari.lab.ca import LabCa
 from mimawari.store import open_store
-from mimawari.store.dmarc import Outcome
 from tests import realimap
 from tests.realimap import RealImap, report_email
 

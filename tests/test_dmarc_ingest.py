@@ -14,10 +14,9 @@ import pytest
 from mimawari.dmarc.containers import documents
 from mimawari.dmarc.feed import enriched
 from mimawari.dmarc.ingest import ReportResult, read_all
-from mimawari.dmarc.model import ReportKind
+from mimawari.dmarc.model import Outcome, ReportKind
 from mimawari.model import Target
 from mimawari.store import Store, open_store
-from mimawari.store.dmarc import Outcome
 from tests.cli_runner import assert_one_line_error, run
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dmarc"

@@ -1,3 +1,3 @@
-from mimawari.cli import main
+from mimawari.entry import main
 
 main()

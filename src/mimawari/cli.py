@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from mimawari import __version__
+from mimawari.cli_console import err, out, user_errors
 from mimawari.cli_diff import diff
 from mimawari.cli_dmarc import dmarc_app
 from mimawari.cli_monitor import alerts, monitor, portfolio_command
@@ -44,11 +45,8 @@ from mimawari.cli_options import (
     TimeoutOption,
     TrustAnchorOption,
     checks_of,
-    err,
     lang_of,
     network_from,
-    out,
-    user_errors,
 )
 from mimawari.cli_org import DatabaseOption, history, opened, org_app
 from mimawari.cli_output import Emitted, check_fail_under, destination, emit, render_document

@@ -9,8 +9,12 @@ from typing import Annotated
 import typer
 from rich.text import Text as RichText
 
-from mimawari.cli_monitor import ListFormat, ListFormatOption
-from mimawari.cli_options import LangOption, Language, lang_of, out, user_errors
+from mimawari.cli_console import ListFormat, ListFormatOption, out, user_errors
+from mimawari.cli_options import (
+    LangOption,
+    Language,
+    lang_of,
+)
 from mimawari.cli_org import DatabaseOption, NameArgument, opened
 from mimawari.errors import InputError
 from mimawari.model import Grade, Lang, Text

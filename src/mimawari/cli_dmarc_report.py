@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mimawari.cli_monitor import ListFormat, ListFormatOption
+from mimawari.cli_console import ListFormat, ListFormatOption, out, user_errors
 from mimawari.cli_options import (
     AttemptsOption,
     LangOption,
@@ -18,8 +18,6 @@ from mimawari.cli_options import (
     NameserverOption,
     TimeoutOption,
     lang_of,
-    out,
-    user_errors,
 )
 from mimawari.cli_org import DatabaseOption, opened
 from mimawari.dmarc.analytics import Readiness, readiness, summary

@@ -7,13 +7,13 @@ import json
 import signal
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text as RichText
 
+from mimawari.cli_console import ListFormat, ListFormatOption, out, user_errors
 from mimawari.cli_options import (
     AllowPrivateOption,
     AttemptsOption,
@@ -27,8 +27,6 @@ from mimawari.cli_options import (
     TrustAnchorOption,
     checks_of,
     network_from,
-    out,
-    user_errors,
 )
 from mimawari.cli_org import DatabaseOption, opened
 from mimawari.config import load_config
@@ -41,14 +39,6 @@ from mimawari.report.document import points
 from mimawari.report.terminal import CATEGORY_NAMES, badge
 from mimawari.scan import DomainReport, iter_scans
 from mimawari.store import Relation
-
-
-class ListFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
-
-
-ListFormatOption = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")]
 
 
 def _when(moment: datetime) -> str:

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from mimawari.check import Registry
 from mimawari.checks import ALL_CHECKS
-from mimawari.errors import InputError, MimawariError
+from mimawari.errors import InputError
 from mimawari.lab import read_lab_connection
 from mimawari.model import Category, Lang
 from mimawari.observe import DnsClient, HttpClient, Nameserver, Network, ProbeClient, Scope
 from mimawari.options import parse_port_map
-
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 
 class OutputFormat(StrEnum):
@@ -136,19 +130,6 @@ AllowPrivateOption = Annotated[
         help="Allow connections to loopback and private addresses (for the lab or an internal scan)."
     ),
 ]
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn mimawari's errors into one line on stderr and the documented exit code."""
-    try:
-        yield
-    except MimawariError as exc:
-        err.print(f"mimawari: error: {exc}", markup=False, soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        err.print("mimawari: interrupted", markup=False)
-        raise typer.Exit(130) from None
 
 
 def lang_of(lang: Language) -> Lang:

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text as RichText
 
-from mimawari.cli_options import out, user_errors
+from mimawari.cli_console import out, user_errors
 from mimawari.config import database_url
 from mimawari.model import Category, Grade
 from mimawari.report.document import points

@@ -17,7 +17,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from mimawari.cli_options import OutputFormat, err, out
+from mimawari.cli_console import err, out
+from mimawari.cli_options import (
+    OutputFormat,
+)
 from mimawari.errors import InputError
 from mimawari.model import Lang
 from mimawari.report import html as html_report

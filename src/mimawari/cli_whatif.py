@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.text import Text as RichText
 
+from mimawari.cli_console import out, user_errors
 from mimawari.cli_options import (
     AllowPrivateOption,
     AttemptsOption,
@@ -29,8 +30,6 @@ from mimawari.cli_options import (
     checks_of,
     lang_of,
     network_from,
-    out,
-    user_errors,
 )
 from mimawari.errors import InputError
 from mimawari.model import Lang, Target, Text

@@ -1,6 +1,6 @@
 """Streaming reader of DMARC aggregate reports (RFC 7489 appendix C, RFC 9990).
 
-    document = read_aggregate(stream)        # reads the header (and the first record)
+    document = read_aggregate(stream)        # reads as far as the header
     document.header                          # AggregateHeader
     for record in document.records(): ...    # AggregateRecord, one at a time
 
@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, cast
 
 from lxml import etree  # type: ignore[import-untyped]
 
@@ -62,6 +62,8 @@ _PARSER_OPTIONS = {
 
 @dataclass(frozen=True)
 class AggregateLimits:
+    """What one document may cost; past any of these it is refused with ``ReportError``."""
+
     max_bytes: int = 512 * 2**20
     """XML bytes read (after any decompression by the caller: this is what stops a gzip bomb)."""
     max_records: int = 5_000_000
@@ -112,17 +114,9 @@ def read_aggregate(stream: BinaryIO, limits: AggregateLimits = AggregateLimits()
     document, whose ``records()`` reads the rest. Raises ``ReportError`` (one line, why)."""
     reader = _Reader(stream, limits)
     records = reader.walk()
-    first = next(records, None)
-    if reader.header is None:  # pragma: no cover - walk() ends only with a header or an error
-        raise ReportError("the report has no header")
-    if first is None:
-        return AggregateDocument(reader.header, iter(()))
-    return AggregateDocument(reader.header, _prepend(first, records))
-
-
-def _prepend(first: AggregateRecord, rest: Iterator[AggregateRecord]) -> Iterator[AggregateRecord]:
-    yield first
-    yield from rest
+    if next(records, None) is not None or reader.header is None:  # pragma: no cover - walk's contract
+        raise RuntimeError("the reader did not stop at the header")
+    return AggregateDocument(reader.header, cast("Iterator[AggregateRecord]", records))
 
 
 class _Reader:
@@ -141,8 +135,9 @@ class _Reader:
         self._records = 0
         self._spent = 0.0
 
-    def walk(self) -> Iterator[AggregateRecord]:
-        """The records, in order; the header is set before the first one (or at the end)."""
+    def walk(self) -> Iterator[AggregateRecord | None]:
+        """None once the header is read (just before the first record, or at the end of a report
+        without records), then the records in order."""
         clock = time.perf_counter
         started = clock()
         limits = self._limits
@@ -163,10 +158,16 @@ class _Reader:
                     continue
                 if self.header is None:
                     self._complete_header(before_record=True)
+                    self._spent += clock() - started
+                    yield None
+                    started = clock()
                 self._records += 1
                 if self._records > limits.max_records:
                     raise ReportError(f"the report has more than {limits.max_records} records")
                 record = fields.record(element, self._records)
+                # Dropped without a Python proxy alive, libxml2 frees the subtree; with one, lxml would
+                # first move it to a document of its own (three times the cost).
+                del element
                 del root[0]
                 since_record = 0
                 self._spent += clock() - started
@@ -178,7 +179,8 @@ class _Reader:
                 )
             if self._spent + clock() - started > limits.max_seconds:
                 raise ReportError(f"parsing took longer than {limits.max_seconds:g} s")
-        self._close()
+        if self._close():
+            yield None
 
     def _find_root(self, element: _Element) -> _Element:
         """The document's root, from the first element that raised an event: it must be <feedback>."""
@@ -238,7 +240,8 @@ class _Reader:
         except etree.XMLSyntaxError as error:
             raise _malformed(error) from None
 
-    def _close(self) -> None:
+    def _close(self) -> bool:
+        """End the document; whether that completed the header (a report without records)."""
         try:
             root = self._parser.close()
         except etree.XMLSyntaxError as error:
@@ -246,8 +249,10 @@ class _Reader:
         if self._root is None:
             self._find_root(root)
         self._drain(root, None)
-        if self.header is None:
-            self._complete_header(before_record=False)
+        if self.header is not None:
+            return False
+        self._complete_header(before_record=False)
+        return True
 
     def _drain(self, root: _Element, stop: _Element | None) -> None:
         """Read and drop the root's children that come before ``stop`` (all of them if None): the
@@ -310,11 +315,6 @@ def _malformed(error: etree.XMLSyntaxError) -> ReportError:
     return ReportError(f"malformed or truncated XML: {message}")
 
 
-def _wrong_root(element: _Element | None) -> ReportError:
-    root = element
-    while root is not None and root.getparent() is not None:
-        root = root.getparent()
-    if root is None:
-        return ReportError("the report has no <feedback> element")
+def _wrong_root(root: _Element) -> ReportError:
     name = split_tag(root.tag)[1][:64]
     return ReportError(f"the root element is <{name}>, not <feedback>: not a DMARC aggregate report")

@@ -19,12 +19,19 @@ _ASCII_COMPATIBLE = re.compile(
     r"utf-?8|us-ascii|ascii|iso-?8859-\d{1,2}|latin-?1|(windows|cp)-?125\d|koi8-[ru]"
 )
 _WHITESPACE = b" \t\r\n"
+_ATTRIBUTE = re.compile(rb"""[ \t\r\n]+([^ \t\r\n=/>]+)[ \t\r\n]*=[ \t\r\n]*("[^"<]*"|'[^'<]*')""")
 _BOM = b"\xef\xbb\xbf"
 
 
 def first_element_name(head: bytes) -> bytes | None:
     """The name of the first element in ``head`` (after a BOM, whitespace, the XML declaration,
     comments and processing instructions), or None if there is none or ``head`` ends first."""
+    found = _first_element(head)
+    return None if found is None else found[1]
+
+
+def _first_element(head: bytes) -> tuple[int, bytes] | None:
+    """Where the first element's start tag begins, and its name."""
     position = len(_BOM) if head.startswith(_BOM) else 0
     while True:
         while position < len(head) and head[position] in _WHITESPACE:
@@ -39,11 +46,33 @@ def first_element_name(head: bytes) -> bytes | None:
             end = position + 1
             while end < len(head) and head[end] not in b" \t\r\n/>":
                 end += 1
-            return head[position + 1 : end] if position + 1 < end < len(head) else None
+            return (position, head[position + 1 : end]) if position + 1 < end < len(head) else None
         else:
             return None
         if end < 0:
             return None
+
+
+def drop_default_namespace(first: bytes) -> tuple[bytes, str]:
+    """The first chunk without the root's default namespace declaration, and that namespace ("" if
+    none). lxml writes every tag of a namespaced element as ``{namespace}name``, a string built anew
+    at each access: without the declaration, the unprefixed elements of the report have bare names,
+    which makes an RFC 9990 report as quick to read as an RFC 7489 one. The reader still knows the
+    namespace (for the version, and for elements written with a prefix bound to it); elements of other
+    namespaces (extensions) keep theirs. Nothing is dropped unless the root's start tag is plainly
+    readable in this chunk: then libxml2 judges the document as it is."""
+    found = _first_element(first)
+    if found is None or b":" in found[1]:
+        return first, ""
+    position = found[0] + 1 + len(found[1])
+    while match := _ATTRIBUTE.match(first, position):
+        name, value = match.group(1), match.group(2)[1:-1]
+        if name == b"xmlns":
+            if b"&" in value or not value.isascii():
+                return first, ""
+            return first[: match.start()] + first[match.end() :], value.decode("ascii")
+        position = match.end()
+    return first, ""
 
 
 def check_prolog(first: bytes) -> bytes:

@@ -77,11 +77,33 @@ def documents(
 ) -> Iterator[Document | Unreadable]:
     """The reports in files and directories (recursed in name order; Maildirs read as mailboxes),
     in a deterministic order. Never raises for what it reads: every problem is an ``Unreadable``."""
+    for found in files(paths):
+        if isinstance(found, Unreadable):
+            yield found
+        else:
+            yield from found.documents(limits)
+
+
+@dataclass(frozen=True)
+class FileUnit:
+    """One file to read: a report file (sniffed) or a Maildir message (an e-mail)."""
+
+    path: Path
+    message: bool = False
+
+    def documents(self, limits: ContainerLimits = DEFAULT_LIMITS) -> Iterator[Document | Unreadable]:
+        layer = _file_layer(self.path, limits)
+        return _email(layer, limits) if self.message else _expand(layer, limits)
+
+
+def files(paths: Iterable[Path]) -> Iterator[FileUnit | Unreadable]:
+    """The files ``documents`` reads, in its order: a unit of work each (``dmarc parse`` reads them in
+    parallel)."""
     for path in paths:
         if path.is_dir():
-            yield from _directory(path, path.resolve(), limits, set())
+            yield from _directory(path, path.resolve(), set())
         else:
-            yield from _expand(_file_layer(path, limits), limits)
+            yield FileUnit(path)
 
 
 def messages_documents(
@@ -173,9 +195,7 @@ def _file_stream(path: Path, limits: ContainerLimits) -> Iterator[BinaryIO]:
         yield guarded(file)
 
 
-def _directory(
-    directory: Path, root: Path, limits: ContainerLimits, seen: set[tuple[int, int]]
-) -> Iterator[Document | Unreadable]:
+def _directory(directory: Path, root: Path, seen: set[tuple[int, int]]) -> Iterator[FileUnit | Unreadable]:
     try:
         identity = directory.stat()
         if (identity.st_dev, identity.st_ino) in seen:  # a bind mount looping back
@@ -188,17 +208,17 @@ def _directory(
         return
     names = {entry.name for entry in entries if entry.is_dir(follow_symlinks=False)}
     if {"cur", "new"} <= names:
-        yield from _maildir(directory, entries, root, limits, seen)
+        yield from _maildir(directory, entries, root, seen)
         return
     for entry in entries:
         if entry.name.startswith("."):  # version control, editors' files
             continue
-        yield from _entry(directory / entry.name, entry, root, limits, seen)
+        yield from _entry(directory / entry.name, entry, root, seen)
 
 
 def _entry(
-    path: Path, entry: os.DirEntry[str], root: Path, limits: ContainerLimits, seen: set[tuple[int, int]]
-) -> Iterator[Document | Unreadable]:
+    path: Path, entry: os.DirEntry[str], root: Path, seen: set[tuple[int, int]]
+) -> Iterator[FileUnit | Unreadable]:
     if entry.is_symlink():
         try:
             target = path.resolve(strict=True)
@@ -210,18 +230,14 @@ def _entry(
         if not target.is_relative_to(root):
             yield Unreadable(str(path), f"not followed: symbolic link out of {root}")
     elif entry.is_dir(follow_symlinks=False):
-        yield from _directory(path, root, limits, seen)
+        yield from _directory(path, root, seen)
     else:
-        yield from _expand(_file_layer(path, limits), limits)
+        yield FileUnit(path)
 
 
 def _maildir(
-    directory: Path,
-    entries: list[os.DirEntry[str]],
-    root: Path,
-    limits: ContainerLimits,
-    seen: set[tuple[int, int]],
-) -> Iterator[Document | Unreadable]:
+    directory: Path, entries: list[os.DirEntry[str]], root: Path, seen: set[tuple[int, int]]
+) -> Iterator[FileUnit | Unreadable]:
     """cur/ and new/ hold one message per file (tmp/ holds deliveries in progress); Maildir++ folders are
     ``.Name`` subdirectories, other subdirectories folders of the file-system layout."""
     for folder in ("cur", "new"):
@@ -236,12 +252,12 @@ def _maildir(
         for message in messages:
             path = directory / folder / message.name
             if message.is_symlink() or message.is_dir():
-                yield from _entry(path, message, root, limits, seen)
+                yield from _entry(path, message, root, seen)
             else:
-                yield from _email(_file_layer(path, limits), limits)
+                yield FileUnit(path, message=True)
     for entry in entries:
         if entry.name not in {"cur", "new", "tmp"} and entry.is_dir(follow_symlinks=False):
-            yield from _directory(directory / entry.name, root, limits, seen)
+            yield from _directory(directory / entry.name, root, seen)
 
 
 # --- gzip and zip ------------------------------------------------------------------------------------------

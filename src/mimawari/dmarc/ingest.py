@@ -7,16 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from mimawari.dmarc.aggregate import read_aggregate
 from mimawari.dmarc.containers import Document, Unreadable, messages_documents
 from mimawari.dmarc.failure import MAX_FAILURE_BYTES, parse_failure
-from mimawari.dmarc.imap import ImapSource
-from mimawari.dmarc.model import ReportError, ReportKind
+from mimawari.dmarc.model import Outcome, ReportError, ReportKind, Stored
 from mimawari.dmarc.tlsrpt import MAX_TLS_REPORT_BYTES, parse_tls_report
-from mimawari.store import Store
-from mimawari.store.dmarc import Outcome, Stored
+
+if TYPE_CHECKING:  # imported only by the commands that use them: dmarc parse starts faster
+    from mimawari.dmarc.imap import ImapSource
+    from mimawari.store import Store
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,21 @@ class ReportKind(StrEnum):
     SMTP_TLS = "smtp_tls"
 
 
+class Outcome(StrEnum):
+    """What storing a report did."""
+
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    """The same report was stored before (read to the end all the same, so a broken copy is rejected)."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    outcome: Outcome
+    records: int = 0
+    messages: int = 0
+
+
 class ReportError(ValueError):
     """A report that cannot be used: malformed, truncated, hostile or over a limit. The message is one
     line saying why; nothing of the report is kept."""

@@ -11,15 +11,22 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from mimawari.dmarc.model import AggregateHeader, AggregateRecord, DkimResult, FailureReport, TlsReport
+from mimawari.dmarc.model import (
+    AggregateHeader,
+    AggregateRecord,
+    DkimResult,
+    FailureReport,
+    Outcome,
+    Stored,
+    TlsReport,
+)
 from mimawari.model import TlsReportSummary
 from mimawari.parse.names import organizational_domain
 from mimawari.serial import to_jsonable
@@ -33,18 +40,6 @@ from mimawari.store.dmarc_models import (
 
 BATCH = 5000
 """Records inserted per statement: large enough to be fast, small enough to keep memory flat."""
-
-
-class Outcome(StrEnum):
-    STORED = "stored"
-    DUPLICATE = "duplicate"
-
-
-@dataclass(frozen=True)
-class Stored:
-    outcome: Outcome
-    records: int = 0
-    messages: int = 0
 
 
 class _Transactions(Protocol):
