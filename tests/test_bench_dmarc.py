@@ -9,7 +9,6 @@ import gzip
 import io
 import json
 import random
-import subprocess
 import sys
 import zipfile
 from collections import Counter
@@ -19,7 +18,7 @@ from xml.etree import ElementTree
 
 import pytest
 from bench.dmarc_corpus import Corpus, generate
-from bench.dmarc_parse import MIMAWARI, main, measure
+from bench.dmarc_parse import main, measure
 from bench.dmarc_reports import record_counts
 from bench.dmarc_results import Verdict, check, corpus_file, read_mimawari, read_parsedmarc
 
@@ -224,12 +223,6 @@ def test_measure_reports_the_child_alone(tmp_path: Path) -> None:
     assert failed.exit_code == 3
 
 
-def _has_dmarc_parse() -> bool:
-    done = subprocess.run([MIMAWARI, "dmarc", "parse", "--help"], check=False, capture_output=True)
-    return done.returncode == 0
-
-
-@pytest.mark.skipif(not _has_dmarc_parse(), reason="mimawari has no `dmarc parse` command yet")
 def test_the_mimawari_half_counts_a_small_corpus_exactly(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--size", "20", "--no-peer"]) == 0, capsys.readouterr()
     out = capsys.readouterr().out

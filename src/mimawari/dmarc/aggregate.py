@@ -33,7 +33,12 @@ from typing import BinaryIO, Protocol, cast
 from lxml import etree  # type: ignore[import-untyped]
 
 from mimawari.dmarc.aggregate_fields import DMARC2_NAMESPACE, FieldReader, Node, ReportMetadata, split_tag
-from mimawari.dmarc.aggregate_prolog import check_prolog, first_element_name, refuse_declarations
+from mimawari.dmarc.aggregate_prolog import (
+    check_prolog,
+    drop_default_namespace,
+    first_element_name,
+    refuse_declarations,
+)
 from mimawari.dmarc.model import AggregateHeader, AggregateRecord, PublishedPolicy, ReportError
 
 __all__ = ["AggregateDocument", "AggregateLimits", "looks_like_aggregate", "read_aggregate"]
@@ -134,6 +139,7 @@ class _Reader:
         self.header: AggregateHeader | None = None
         self._records = 0
         self._spent = 0.0
+        self._default_namespace = ""  # dropped from the root's start tag (see drop_default_namespace)
 
     def walk(self) -> Iterator[AggregateRecord | None]:
         """None once the header is read (just before the first record, or at the end of a report
@@ -191,7 +197,7 @@ class _Reader:
         if name != "feedback":
             raise _wrong_root(root)
         self._root = root
-        self._fields.use_namespace(namespace)
+        self._fields.use_namespace(namespace or self._default_namespace)
         return root
 
     def _other_end(self, root: _Element, element: _Element) -> bool:
@@ -221,6 +227,7 @@ class _Reader:
                 f"the root element is <{name[:64].decode('ascii', 'replace')}>, not <feedback>:"
                 " not a DMARC aggregate report"
             )
+        first, self._default_namespace = drop_default_namespace(first)
         total = len(first)
         tail = first[-8:]
         chunk = first
