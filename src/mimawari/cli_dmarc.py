@@ -29,7 +29,7 @@ def ingest(
     paths: Annotated[
         list[str],
         typer.Argument(
-            metavar="PATH|IMAP-URL...",
+            metavar="PATH|IMAP-URL",
             help="Files, directories, or a mailbox as imaps://user@host/Folder (password: $MIMAWARI_IMAP_PASSWORD).",
         ),
     ],

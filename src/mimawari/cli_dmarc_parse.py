@@ -26,7 +26,7 @@ from mimawari.errors import InputError
 
 PathsArgument = Annotated[
     list[str],
-    typer.Argument(metavar="PATH...", help="Files or directories (xml, gz, zip, json, eml, mbox, Maildir)."),
+    typer.Argument(metavar="PATH", help="Files or directories (xml, gz, zip, json, eml, mbox, Maildir)."),
 ]
 
 

@@ -32,13 +32,14 @@ from typing import BinaryIO, Protocol, cast
 
 from lxml import etree  # type: ignore[import-untyped]
 
-from mimawari.dmarc.aggregate_fields import DMARC2_NAMESPACE, FieldReader, Node, ReportMetadata, split_tag
+from mimawari.dmarc.aggregate_fields import DMARC2_NAMESPACE, Node, ReportMetadata, split_tag
 from mimawari.dmarc.aggregate_prolog import (
     check_prolog,
     drop_default_namespace,
     first_element_name,
     refuse_declarations,
 )
+from mimawari.dmarc.aggregate_records import RecordReader
 from mimawari.dmarc.model import AggregateHeader, AggregateRecord, PublishedPolicy, ReportError
 
 __all__ = ["AggregateDocument", "AggregateLimits", "looks_like_aggregate", "read_aggregate"]
@@ -75,6 +76,8 @@ class AggregateLimits:
     max_seconds: float = 120.0
     """Time spent parsing one document; the caller's own time between records is not counted."""
     max_depth: int = 20
+    """Nesting levels (the root is 1), checked on every element the schema does not define. Stray
+    children of text-only elements are ignored unchecked; libxml2 caps any nesting at 256."""
     max_text: int = 64 * 1024
     """Characters in one element's text."""
     max_record_bytes: int = 2**20
@@ -131,7 +134,7 @@ class _Reader:
         self._stream = stream
         self._limits = limits
         self._parser = etree.XMLPullParser(events=("end",), tag=_EVENT_TAGS, **_PARSER_OPTIONS)
-        self._fields = FieldReader(limits.max_text, limits.max_depth)
+        self._fields = RecordReader(limits.max_text, limits.max_depth)
         self._root: _Element | None = None
         self._version = ""
         self._metadata: ReportMetadata | None = None
@@ -223,10 +226,9 @@ class _Reader:
         refuse_declarations(first, 0)
         name = first_element_name(first)
         if name is not None and name.rpartition(b":")[2] != b"feedback":
-            raise ReportError(
-                f"the root element is <{name[:64].decode('ascii', 'replace')}>, not <feedback>:"
-                " not a DMARC aggregate report"
-            )
+            shown = name[:64].decode("ascii", "replace")
+            shown = shown if shown.isprintable() else repr(shown)
+            raise ReportError(f"the root element is <{shown}>, not <feedback>: not a DMARC aggregate report")
         first, self._default_namespace = drop_default_namespace(first)
         total = len(first)
         tail = first[-8:]

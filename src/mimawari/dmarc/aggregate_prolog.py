@@ -21,6 +21,7 @@ _ASCII_COMPATIBLE = re.compile(
 _WHITESPACE = b" \t\r\n"
 _ATTRIBUTE = re.compile(rb"""[ \t\r\n]+([^ \t\r\n=/>]+)[ \t\r\n]*=[ \t\r\n]*("[^"<]*"|'[^'<]*')""")
 _BOM = b"\xef\xbb\xbf"
+_WORD = re.compile(rb"[A-Za-z]*")
 
 
 def first_element_name(head: bytes) -> bytes | None:
@@ -111,6 +112,7 @@ def refuse_declarations(window: bytes, offset: int) -> None:
         if len(window) - at < 9:
             return
         if window[at + 2 : at + 4] != b"--" and window[at + 2 : at + 9] != b"[CDATA[":
-            word = window[at + 2 : at + 9].decode("ascii", "replace")
-            raise ReportError(f"DTDs are not allowed in aggregate reports (<!{word} at byte {offset + at})")
+            word = _WORD.match(window, at + 2, at + 11)  # always matches, maybe nothing
+            name = word.group().decode("ascii") if word else ""
+            raise ReportError(f"DTDs are not allowed in aggregate reports (<!{name} at byte {offset + at})")
         at = window.find(b"<!", at + 2)
