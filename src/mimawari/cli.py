@@ -45,6 +45,7 @@ from mimawari.cli_options import (
     TimeoutOption,
     TrustAnchorOption,
     checks_of,
+    dns_client,
     lang_of,
     network_from,
 )
@@ -57,7 +58,7 @@ from mimawari.errors import InputError
 from mimawari.lab import demo_lab, demo_targets, load_lab_files
 from mimawari.model import Target
 from mimawari.observations.spf_eval import SpfEvaluation, parse_client_ip, parse_sender, spf_plan
-from mimawari.observe import DnsClient, Nameserver, Network, run_plan
+from mimawari.observe import Network, run_plan
 from mimawari.options import read_trust_anchors
 from mimawari.scan import iter_scans
 from mimawari.serial import to_json
@@ -295,7 +296,7 @@ def spf_check(
     """Evaluate SPF (check_host()) for a client IP, sender and HELO name. Exit code 0 whatever the result."""
 
     async def run() -> SpfEvaluation:
-        dns = DnsClient([Nameserver.parse(text) for text in nameserver or []] or None)
+        dns = dns_client(nameserver)
         await dns.ensure_reachable()
         plan = spf_plan(
             str(parse_client_ip(ip)), parse_sender(sender), helo.strip(), timestamp=int(time.time())

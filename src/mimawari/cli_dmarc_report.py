@@ -17,6 +17,7 @@ from mimawari.cli_options import (
     Language,
     NameserverOption,
     TimeoutOption,
+    dns_client,
     lang_of,
 )
 from mimawari.cli_org import DatabaseOption, opened
@@ -24,7 +25,7 @@ from mimawari.dmarc.analytics import Readiness, readiness, summary
 from mimawari.dmarc.sources import Source, source_ips, sources
 from mimawari.model import Lang, Target
 from mimawari.observations.dmarc import DMARC
-from mimawari.observe import DnsClient, Nameserver, Network, run_plan
+from mimawari.observe import DnsClient, Network, run_plan
 from mimawari.observe.rdns import ptr_names, reverse_names
 from mimawari.parse.names import normalize_domain
 from mimawari.serial import to_jsonable
@@ -41,12 +42,6 @@ ReverseOption = Annotated[
 
 def _percent(rate: float) -> str:
     return f"{rate * 100:.1f} %"
-
-
-def _dns(nameserver: list[str] | None, timeout: float, attempts: int) -> DnsClient:
-    return DnsClient(
-        [Nameserver.parse(n) for n in nameserver or []] or None, timeout=timeout, attempts=attempts
-    )
 
 
 def _reverse(
@@ -128,7 +123,7 @@ def sources_command(
     """Who sends mail as the domain, grouped by organisation, with a verdict and the fix."""
     with user_errors(), opened(database) as store:
         name, now = normalize_domain(domain), datetime.now(UTC)
-        dns = _dns(nameserver, timeout, attempts) if reverse_dns else None
+        dns = dns_client(nameserver, timeout, attempts) if reverse_dns else None
         found = sources(store, name, days, now, _reverse(store, name, days, now, dns))
         if output_format is ListFormat.JSON:
             _json(found)
@@ -171,7 +166,7 @@ def readiness_command(
     """Whether the next policy step (none → quarantine → reject) is safe, and the record to publish."""
     with user_errors(), opened(database) as store:
         name, now = normalize_domain(domain), datetime.now(UTC)
-        dns = _dns(nameserver, timeout, attempts) if reverse_dns else None
+        dns = dns_client(nameserver, timeout, attempts) if reverse_dns else None
         record = _current_record(name, dns) if dns is not None else None
         found = readiness(
             store, name, days, now, _reverse(store, name, days, now, dns), current_record=record

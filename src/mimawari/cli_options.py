@@ -142,6 +142,13 @@ def checks_of(categories: list[Category] | None) -> Registry:
     return {key: check for key, check in ALL_CHECKS.items() if check.category in chosen}
 
 
+def dns_client(nameserver: list[str] | None, timeout: float = 2.0, attempts: int = 2) -> DnsClient:
+    """The resolver the ``--nameserver`` options name (the system's when none)."""
+    return DnsClient(
+        [Nameserver.parse(text) for text in nameserver or []] or None, timeout=timeout, attempts=attempts
+    )
+
+
 def network_from(
     nameserver: list[str] | None,
     timeout: float,
@@ -162,9 +169,7 @@ def network_from(
     scope = Scope(allow_loopback=allow_private, allow_private=allow_private)
     ports = parse_port_map(port_map or [])
     network = Network(
-        DnsClient(
-            [Nameserver.parse(text) for text in nameserver or []] or None, timeout=timeout, attempts=attempts
-        ),
+        dns_client(nameserver, timeout, attempts),
         HttpClient(scope=scope, ca_file=ca_file, port_map=ports),
         ProbeClient(scope=scope, ca_file=ca_file, port_map=ports, timeout=probe_timeout),
     )
