@@ -6,6 +6,7 @@ Texts a user reads exist in English and Japanese from the start (DESIGN rule 8).
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -109,6 +110,60 @@ class TlsReportSummary:
 
 
 @dataclass(frozen=True)
+class SampleMessage:
+    """A message the domain sent, given to the scan (``scan --message``, ``message check``) for the Other
+    category's message checks and the sender-requirement cells that only a message can settle.
+
+    The raw bytes travel base64-encoded in the target, so the scan's snapshot keeps them and a replay
+    verifies the same signatures against the same recorded DNS answers.
+    """
+
+    source: str
+    """Where the message came from, for evidence: the file name."""
+    data: str
+    """The message as received (headers and body), base64 (RFC 4648) of its raw bytes."""
+    sending_ip: str = ""
+    """The address the message was sent from (``--sending-ip``); empty: not given."""
+    envelope_from: str = ""
+    """The SMTP MAIL FROM (``--envelope-from``); empty: taken from ``Return-Path`` when there is one."""
+    helo: str = ""
+    """The SMTP HELO/EHLO name, when known."""
+
+    def raw(self) -> bytes:
+        return base64.b64decode(self.data)
+
+    @classmethod
+    def of(cls, source: str, raw: bytes, **given: str) -> SampleMessage:
+        return cls(source, base64.b64encode(raw).decode("ascii"), **given)
+
+
+@dataclass(frozen=True)
+class SpamRateDay:
+    """One day of one source's spam-complaint figures for a domain (``mimawari deliverability import``)."""
+
+    day: str
+    """The UTC day, ISO 8601 (``2026-12-01``)."""
+    source: str
+    """``google-postmaster``, ``microsoft-snds`` or ``yahoo-arf``."""
+    rate: float | None
+    """Complaints per delivered message, 0–1; None when the source gives no rate for the day."""
+    complaints: int | None = None
+    volume: int | None = None
+    """Messages the figure is taken over, when the source says (SNDS, the sent volume given with ARF)."""
+    upper_bound: bool = False
+    """True when the source gives only a band (SNDS ``< 0.1%``): ``rate`` is then its upper end."""
+
+
+@dataclass(frozen=True)
+class SpamRateSummary:
+    """The spam-complaint series a scan is judged on: every stored day in the window, oldest first."""
+
+    days: int
+    """The window: days ending on the scan's day."""
+    series: tuple[SpamRateDay, ...] = ()
+
+
+@dataclass(frozen=True)
 class Target:
     """What one scan looks at: a domain, and what the user told us about it."""
 
@@ -126,6 +181,11 @@ class Target:
     tls_reports: TlsReportSummary | None = None
     """The SMTP TLS reports received for the domain, when the scan was given them (from the store);
     None: no TLS report data available, and ``email.mta.tls_reports`` is not applicable."""
+    sample_message: SampleMessage | None = None
+    """A message the domain sent, to analyse (``--message``); None: the message checks need one."""
+    spam_rates: SpamRateSummary | None = None
+    """The spam-complaint figures stored for the domain (Postmaster Tools, SNDS, complaint feedback);
+    None: the scan was given none, and the spam-rate requirement needs data."""
 
     def moment(self) -> int:
         """``observed_at``, or now for a target that was never scanned (a hand-made one in a test)."""
