@@ -60,6 +60,7 @@ TABLES = {
     "dmarc_failure_reports",
     "dmarc_tls_reports",
     "dmarc_tls_policies",
+    "spam_rate_days",
     "alembic_version",
 }
 OBSERVED_AT = 1_790_000_000

@@ -20,8 +20,16 @@ import typer
 
 from mimawari import __version__
 from mimawari.cli_console import err, out, user_errors
+from mimawari.cli_deliverability import deliverability_app
 from mimawari.cli_diff import diff
 from mimawari.cli_dmarc import dmarc_app
+from mimawari.cli_message import (
+    EnvelopeFromOption,
+    MessageOption,
+    SendingIpOption,
+    message_app,
+    samples_for_scan,
+)
 from mimawari.cli_monitor import alerts, monitor, portfolio_command
 from mimawari.cli_options import (
     AllOption,
@@ -51,11 +59,13 @@ from mimawari.cli_options import (
 )
 from mimawari.cli_org import DatabaseOption, history, opened, org_app
 from mimawari.cli_output import Emitted, check_fail_under, destination, emit, render_document
+from mimawari.cli_requirements import requirements
 from mimawari.cli_whatif import whatif
 from mimawari.config import CONFIG_ENV
 from mimawari.dmarc.feed import enriched
 from mimawari.errors import InputError
 from mimawari.lab import demo_lab, demo_targets, load_lab_files
+from mimawari.lab.demo_senders import with_demo_senders
 from mimawari.model import Target
 from mimawari.observations.spf_eval import SpfEvaluation, parse_client_ip, parse_sender, spf_plan
 from mimawari.observe import Network, run_plan
@@ -75,12 +85,15 @@ lab_app = typer.Typer(help="The lab: simulated organisations on loopback.", no_a
 app.add_typer(lab_app, name="lab")
 app.add_typer(org_app, name="org")
 app.add_typer(dmarc_app, name="dmarc")
+app.add_typer(message_app, name="message")
+app.add_typer(deliverability_app, name="deliverability")
 app.command()(whatif)
 app.command()(history)
 app.command()(monitor)
 app.command()(alerts)
 app.command("portfolio")(portfolio_command)
 app.command()(diff)
+app.command()(requirements)
 
 
 def _version(value: bool) -> None:
@@ -154,6 +167,9 @@ def scan(
         typer.Option(metavar="NAME", help="Scan this organisation's domains and store the result (history)."),
     ] = None,
     database: DatabaseOption = None,
+    message: MessageOption = None,
+    sending_ip: SendingIpOption = None,
+    envelope_from: EnvelopeFromOption = None,
 ) -> None:
     """Scan domains and print their findings."""
     with user_errors():
@@ -164,12 +180,19 @@ def scan(
             raise InputError("name the domains to scan, or an organisation with --org")
         anchors = read_trust_anchors(trust_anchor) if trust_anchor else ()
         recipients = intrusive_recipients(domains, intrusive, probe_recipient)
+        samples = samples_for_scan(domains, message, sending_ip, envelope_from)
         network, lab_anchors = network_from(
             nameserver, timeout, attempts, ca_file, port_map, allow_private, lab, probe_timeout
         )
         anchors = anchors or lab_anchors
         targets = [
-            Target(d, tuple(dkim_selector or ()), anchors, smuggling_recipient=recipients.get(d, ""))
+            Target(
+                d,
+                tuple(dkim_selector or ()),
+                anchors,
+                smuggling_recipient=recipients.get(d, ""),
+                sample_message=samples.get(d),
+            )
             for d in domains
         ]
         if store is not None:  # what the organisation's stored DMARC and TLS reports tell the scan
@@ -213,7 +236,8 @@ def demo(
             if output_format is OutputFormat.TEXT and output is None:
                 out.print(f"demo: Kuroneko Trading (黒猫商事), lab DNS on {lab.nameserver}", style="dim")
             anchors = lab.connection().trust_anchors
-            targets = [Target(domain, trust_anchors=anchors) for domain in demo_targets()]
+            today = datetime.now(UTC).date()
+            targets = [with_demo_senders(Target(d, trust_anchors=anchors), today) for d in demo_targets()]
             reports = iter_scans(targets, lab.network(timeout=1.0, attempts=1))
             return await emit(
                 reports,

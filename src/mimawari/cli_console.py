@@ -13,8 +13,8 @@ from rich.console import Console
 
 from mimawari.errors import MimawariError
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 
 class ListFormat(StrEnum):

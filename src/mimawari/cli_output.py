@@ -83,7 +83,11 @@ async def emit(
         Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress,
     ):
         task = progress.add_task("scan", total=total)
-        text = out if to_terminal else Console(file=handle, width=100, no_color=True, highlight=False)
+        text = (
+            out
+            if to_terminal
+            else Console(file=handle, width=100, no_color=True, highlight=False, emoji=False)
+        )
 
         async def counted() -> AsyncIterator[DomainReport]:
             async for report in reports:

@@ -19,6 +19,7 @@ class AlertKind(StrEnum):
     NEW_SERVICE = "new_service"
     CERTIFICATE_EXPIRING = "certificate_expiring"
     DMARC_WEAKENED = "dmarc_weakened"
+    SPAM_RATE = "spam_rate"
 
 
 @dataclass(frozen=True)

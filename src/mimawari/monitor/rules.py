@@ -4,9 +4,9 @@ A rule turns the organisation's newest complete scan (and the ones before it, fo
 ``Condition`` values; ``store.alerts.apply`` keeps the conditions that hold and raises an alert only for
 one that did not hold before. Two shapes of rule:
 
-* states — ``score_below``, ``new_finding``, ``new_service``, ``certificate_expiring``: the key names the
-  thing (a domain, a check, a service, an endpoint), so the alert fires when the state begins and not
-  again while it lasts; it can fire again after it has cleared.
+* states — ``score_below``, ``new_finding``, ``new_service``, ``certificate_expiring``, ``spam_rate``
+  (``monitor.spam_rate``): the key names the thing (a domain, a check, a service, an endpoint), so the
+  alert fires when the state begins and not again while it lasts; it can fire again after it has cleared.
 * changes — ``score_drop``, ``grade_drop``, ``dmarc_weakened``: the key carries the scan, so every drop
   is its own alert, compared with the latest earlier scan in which the value could be determined.
 
@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mimawari.model import Category, Grade, Severity
 from mimawari.monitor import alert_texts as texts
@@ -35,6 +35,7 @@ from mimawari.monitor.assets import (
     exposure_of,
     weakened,
 )
+from mimawari.monitor.spam_rate import spam_rate
 from mimawari.observations.dmarc import DMARC, DmarcObservation
 from mimawari.scan import DomainReport
 from mimawari.store.records import Organisation, Relation, ScanRecord
@@ -101,8 +102,29 @@ class DmarcWeakened(_Rule):
     kind: Literal["dmarc_weakened"]
 
 
+class SpamRate(_Rule):
+    """The spam-complaint rate reached ``warning`` or ``critical`` (percent; see ``monitor.spam_rate``)."""
+
+    kind: Literal["spam_rate"]
+    warning: float = Field(default=0.1, gt=0, le=100)
+    critical: float = Field(default=0.3, gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.warning >= self.critical:
+            raise ValueError(f"warning ({self.warning:g} %) must be under critical ({self.critical:g} %)")
+        return self
+
+
 Rule = Annotated[
-    ScoreBelow | ScoreDrop | GradeDrop | NewFinding | NewService | CertificateExpiring | DmarcWeakened,
+    ScoreBelow
+    | ScoreDrop
+    | GradeDrop
+    | NewFinding
+    | NewService
+    | CertificateExpiring
+    | DmarcWeakened
+    | SpamRate,
     Field(discriminator="kind"),
 ]
 
@@ -355,6 +377,8 @@ def conditions(rule: Rule, situation: Situation) -> list[Condition]:
             found = certificate_expiring(rule, situation)
         case DmarcWeakened():
             found = dmarc_weakened(rule, situation)
+        case SpamRate():
+            found = spam_rate(rule, situation)
     # One condition per key: an endpoint seen from two domains (a shared MX) is judged once; a
     # determined value wins over an undetermined one.
     merged: dict[str, Condition] = {}

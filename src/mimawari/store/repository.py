@@ -25,6 +25,7 @@ from mimawari.scan import DomainReport
 from mimawari.score import RULES_VERSION
 from mimawari.store.alerts import AlertLedger
 from mimawari.store.database import default_url, ensure_directory, make_engine, migrate, translated
+from mimawari.store.deliverability import DeliverabilityLedger
 from mimawari.store.dmarc import DmarcLedger
 from mimawari.store.models import (
     OrganisationDomainRow,
@@ -110,6 +111,7 @@ class Store:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.alerts = AlertLedger(self)
         self.dmarc = DmarcLedger(self)
+        self.deliverability = DeliverabilityLedger(self)
 
     def close(self) -> None:
         self.engine.dispose()
