@@ -1,8 +1,8 @@
 """Grading a domain's spam-complaint rate: the figure the mailbox providers judge a sender by.
 
 Gmail and Yahoo ask bulk senders to keep the user-reported spam rate under 0.1 % and never to reach
-0.3 % (Gmail's sender guidelines, Yahoo's sender best practices, both from February 2024); Outlook.com
-follows the same line since May 2025. Hence three grades: A under 0.1 %, C from 0.1 % to under 0.3 %,
+0.3 % (Gmail's sender guidelines, Yahoo's sender best practices, both from February 2024); Outlook.com's
+rules for high-volume senders (May 2025) name no figure, and SNDS reports its own bands. Hence three grades: A under 0.1 %, C from 0.1 % to under 0.3 %,
 E at 0.3 % or more.
 
 What is graded is the worst daily figure of the **window**: the 7 days ending on the latest day that has a

@@ -42,8 +42,8 @@ ACTION = Text(
 def _line(threshold: float, critical: bool) -> Text:
     if critical:
         return Text(
-            f"{threshold:g} %, the line Gmail, Yahoo and Outlook.com enforce: mail goes to spam or is rejected",
-            f"Gmail・Yahoo・Outlook.com が適用する上限 {threshold:g} % に達しており、メールは迷惑メール扱いまたは拒否されます",
+            f"{threshold:g} %, the line Gmail and Yahoo enforce: mail goes to spam or is rejected",
+            f"Gmail と Yahoo が適用する上限 {threshold:g} % に達しており、メールは迷惑メール扱いまたは拒否されます",
         )
     return Text(
         f"{threshold:g} %, the rate Gmail and Yahoo ask senders to stay under",

@@ -1,7 +1,7 @@
 """email.other.spam_rate — how often the domain's recipients mark its mail as spam.
 
 The providers judge senders by the user-reported spam rate above all else: Gmail and Yahoo ask bulk
-senders to stay under 0.1 % and never to reach 0.3 % (February 2024), Outlook.com since May 2025. At
+senders to stay under 0.1 % and never to reach 0.3 % (February 2024); Outlook.com names no figure. At
 0.3 % mail goes to spam or is rejected, and Gmail gives no help with delivery problems until the rate
 has stayed under 0.3 % for seven days in a row.
 
@@ -73,10 +73,10 @@ SUMMARIES = {
         "超えています。0.3 % に達するとメールは迷惑メール扱いまたは拒否されます。",
     ),
     Grade.E: Text(
-        "The spam-complaint rate reached {worst} on {day} ({source}): at or over the 0.3 % Gmail, Yahoo and "
-        "Outlook.com enforce. Mail goes to spam or is rejected, and Gmail gives no help with delivery "
+        "The spam-complaint rate reached {worst} on {day} ({source}): at or over the 0.3 % Gmail and Yahoo "
+        "enforce. Mail goes to spam or is rejected, and Gmail gives no help with delivery "
         "problems until the rate stays under 0.3 % for seven days in a row.",
-        "迷惑メール報告率が {day} に {worst} に達しました（{source}）。Gmail・Yahoo・Outlook.com が適用する "
+        "迷惑メール報告率が {day} に {worst} に達しました（{source}）。Gmail と Yahoo が適用する "
         "0.3 % 以上です。メールは迷惑メール扱いまたは拒否され、7 日連続で 0.3 % 未満になるまで Gmail の"
         "配信問題の支援も受けられません。",
     ),
@@ -104,9 +104,9 @@ List-Unsubscribe-Post: List-Unsubscribe=One-Click
 # sign both with DKIM: h=from:to:subject:date:message-id:list-unsubscribe:list-unsubscribe-post
 # the https URL must accept a POST with the body "List-Unsubscribe=One-Click" and unsubscribe at once"""
 EFFECT = Text(
-    "The complaint rate stays under 0.1 %: Gmail, Yahoo and Outlook.com deliver the mail to the inbox "
+    "The complaint rate stays under 0.1 %: the mailbox providers deliver the mail to the inbox "
     "instead of spam, and problems can be raised with them again.",
-    "迷惑メール報告率が 0.1 % 未満に保たれ、Gmail・Yahoo・Outlook.com がメールを迷惑メールではなく受信トレイに"
+    "迷惑メール報告率が 0.1 % 未満に保たれ、各メールボックス事業者がメールを迷惑メールではなく受信トレイに"
     "配信し、配信問題の相談も再びできるようになります。",
 )
 
