@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,8 +157,9 @@ _POSTFIX_DAEMONS = (
 )
 
 
-def postfix_master_cf(address: str, ports: dict[str, int]) -> str:
-    """master.cf: smtpd on the MX port, submission (STARTTLS required) and submissions (implicit TLS)."""
+def postfix_master_cf(address: str, ports: dict[str, int], services: Sequence[str] = ()) -> str:
+    """master.cf: smtpd on the MX port, submission (STARTTLS required) and submissions (implicit TLS),
+    then ``services`` (master.cf entries a test adds: an SMTP client, another listener)."""
     listeners = [
         f"{address}:{ports['smtp']} inet n - n - - smtpd",
         f"{address}:{ports['submission']} inet n - n - - smtpd\n"
@@ -166,7 +167,7 @@ def postfix_master_cf(address: str, ports: dict[str, int]) -> str:
         f"{address}:{ports['submissions']} inet n - n - - smtpd\n"
         "  -o syslog_name=postfix/submissions\n  -o smtpd_tls_wrappermode=yes",
     ]
-    return "\n".join([*listeners, *_POSTFIX_DAEMONS]) + "\n"
+    return "\n".join([*listeners, *_POSTFIX_DAEMONS, *services]) + "\n"
 
 
 def _dovecot_is_24(version: str) -> bool:
@@ -397,10 +398,13 @@ def _install_leaf(ca: LabCa, host: str, directory: Path) -> tuple[Path, Path]:
 
 @contextlib.contextmanager
 def running_postfix(
-    ca: LabCa, host_name: str = MX_HOST, extra: Mapping[str, str] | None = None
+    ca: LabCa,
+    host_name: str = MX_HOST,
+    extra: Mapping[str, str] | None = None,
+    services: Sequence[str] = (),
 ) -> Iterator[RealPostfix]:
     """Start Postfix (``postfix -c DIR start``) with its own configuration (``extra`` main.cf settings
-    on top); stop it on exit."""
+    on top, ``services`` added to master.cf); stop it on exit."""
     directory = _server_directory("mimawari-postfix-")
     config, log, pid_file = directory / "conf", directory / "maillog", directory / "queue/pid/master.pid"
     smtp, submission, submissions = _free_ports(3)
@@ -414,7 +418,7 @@ def running_postfix(
             postfix_main_cf(directory, host_name=host_name, domain=DOMAIN, cert=cert, key=key, extra=extra),
         )
         ports = {"smtp": smtp, "submission": submission, "submissions": submissions}
-        _write(config / "master.cf", postfix_master_cf(SERVER_ADDRESS, ports))
+        _write(config / "master.cf", postfix_master_cf(SERVER_ADDRESS, ports, services))
         try:
             _run("postfix", "-c", str(config), "start")
         except (RealServerError, subprocess.TimeoutExpired) as error:

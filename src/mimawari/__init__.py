@@ -6,20 +6,9 @@ The public API is what ``__all__`` lists; everything else may change between rel
 from __future__ import annotations
 
 import importlib
-import warnings
 from typing import TYPE_CHECKING, Any
 
-from cryptography.utils import CryptographyDeprecationWarning
-
 __version__ = "0.1.0"
-
-with warnings.catch_warnings():
-    # dnspython's DNSSEC module touches cryptography's DSA classes, which cryptography 46+ deprecates on
-    # access, so importing it warns (and tests, which turn warnings into errors, fail). mimawari never
-    # signs or validates with DSA (RFC 8624 §3.1: MUST NOT); importing it first here, once, keeps the
-    # warning from every user's terminal.
-    warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-    import dns.dnssec  # noqa: F401
 
 if TYPE_CHECKING:
     from mimawari.check import Check, Registry, registry

@@ -23,6 +23,8 @@ from mimawari.cli_console import err, out, user_errors
 from mimawari.cli_deliverability import deliverability_app
 from mimawari.cli_diff import diff
 from mimawari.cli_dmarc import dmarc_app
+from mimawari.cli_gateway import gateway_app
+from mimawari.cli_gateway_milter import register as register_gateway_service
 from mimawari.cli_message import (
     EnvelopeFromOption,
     MessageOption,
@@ -85,6 +87,8 @@ lab_app = typer.Typer(help="The lab: simulated organisations on loopback.", no_a
 app.add_typer(lab_app, name="lab")
 app.add_typer(org_app, name="org")
 app.add_typer(dmarc_app, name="dmarc")
+app.add_typer(gateway_app, name="gateway")
+register_gateway_service(gateway_app)  # milter, quarantine, policy
 app.add_typer(message_app, name="message")
 app.add_typer(deliverability_app, name="deliverability")
 app.command()(whatif)

@@ -3,15 +3,21 @@ imports: ``mimawari dmarc parse`` starts from here without loading the scanner o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import signal
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
-from mimawari.errors import MimawariError
+from mimawari.errors import InputError, MimawariError
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 out = Console(highlight=False, emoji=False)
 err = Console(stderr=True, highlight=False, emoji=False)
@@ -36,3 +42,34 @@ def user_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         err.print("mimawari: interrupted", markup=False)
         raise typer.Exit(130) from None
+
+
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs", "-j", min=1, max=64, metavar="N", help="Files read at once. Default: one per CPU."
+    ),
+]
+
+
+def existing_paths(paths: list[str]) -> list[Path]:
+    """``paths`` as paths, or ``InputError`` naming every one that does not exist."""
+    found = [Path(p) for p in paths]
+    missing = [str(p) for p in found if not p.exists()]
+    if missing:
+        raise InputError(f"no such file or directory: {', '.join(missing)}")
+    return found
+
+
+def _quiet_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to report, once
+
+
+def in_processes(work: Callable[[T], R], items: list[T], jobs: int, chunksize: int) -> Iterator[R]:
+    """``map(work, items)``, in order, over ``jobs`` processes when there is more than one item: the
+    commands that read many files are CPU-bound, and threads would share one core."""
+    if jobs == 1 or len(items) < 2:
+        yield from map(work, items)
+        return
+    with ProcessPoolExecutor(min(jobs, len(items)), initializer=_quiet_worker) as pool:
+        yield from pool.map(work, items, chunksize=chunksize)

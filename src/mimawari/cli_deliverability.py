@@ -17,8 +17,7 @@ from typing import Annotated
 
 import typer
 
-from mimawari.cli_console import ListFormat, ListFormatOption, err, out, user_errors
-from mimawari.cli_dmarc_parse import existing_paths
+from mimawari.cli_console import ListFormat, ListFormatOption, err, existing_paths, out, user_errors
 from mimawari.cli_org import DatabaseOption, opened
 from mimawari.deliverability import arf, postmaster, snds
 from mimawari.deliverability.grading import assess, percent

@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 import typer
 
-from mimawari.cli_console import ListFormat, ListFormatOption, user_errors
-from mimawari.cli_dmarc_parse import Printer, existing_paths, parse
+from mimawari.cli_console import ListFormat, ListFormatOption, existing_paths, user_errors
+from mimawari.cli_dmarc_parse import Printer, parse
 from mimawari.cli_dmarc_report import readiness_command, sources_command, summary_command
 from mimawari.cli_org import DatabaseOption, opened
 from mimawari.dmarc.containers import documents

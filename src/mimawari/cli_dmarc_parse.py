@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from mimawari.cli_console import ListFormat, ListFormatOption, user_errors
+from mimawari.cli_console import (
+    JobsOption,
+    ListFormat,
+    ListFormatOption,
+    existing_paths,
+    in_processes,
+    user_errors,
+)
 from mimawari.dmarc.containers import FileUnit, Unreadable, files
 from mimawari.dmarc.ingest import ReportResult, read_all, unreadable
 from mimawari.dmarc.model import Outcome
-from mimawari.errors import InputError
 
 PathsArgument = Annotated[
     list[str],
@@ -98,20 +102,6 @@ class Printer:
             raise typer.Exit(1)
 
 
-def existing_paths(paths: list[str]) -> list[Path]:
-    found = [Path(p) for p in paths]
-    missing = [str(p) for p in found if not p.exists()]
-    if missing:
-        raise InputError(f"no such file or directory: {', '.join(missing)}")
-    return found
-
-
-JobsOption = Annotated[
-    int | None,
-    typer.Option(
-        "--jobs", "-j", min=1, max=64, metavar="N", help="Files read at once. Default: one per CPU."
-    ),
-]
 CHUNK = 8
 """Files handed to a worker at once: few enough to keep the workers even, enough to keep the hand-over
 cheap next to the parsing."""
@@ -122,21 +112,12 @@ def _read(unit: FileUnit | Unreadable) -> list[ReportResult]:
     return [unreadable(unit)] if isinstance(unit, Unreadable) else list(read_all(unit.documents()))
 
 
-def _quiet_worker() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to report, once
-
-
 def read_in_parallel(paths: list[Path], jobs: int) -> Iterator[ReportResult]:
     """Every report in ``paths``, in the order ``documents`` gives them; the files are parsed by ``jobs``
     processes (parsing is CPU-bound: threads would share one core)."""
     units = list(files(paths))
-    if jobs == 1 or len(units) < 2:
-        for unit in units:
-            yield from _read(unit)
-        return
-    with ProcessPoolExecutor(min(jobs, len(units)), initializer=_quiet_worker) as pool:
-        for results in pool.map(_read, units, chunksize=CHUNK):
-            yield from results
+    for results in in_processes(_read, units, jobs, CHUNK):
+        yield from results
 
 
 def parse(

@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import dns.dnssec
 import dns.dnssectypes
 import dns.exception
 import dns.name
@@ -55,6 +54,7 @@ import dns.zone
 import yaml
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
+from mimawari.dnssec_module import dnssec
 from mimawari.errors import ZoneError
 
 DEFAULT_TTL = 300
@@ -172,8 +172,8 @@ def _signing(origin: str, spec: Any) -> ZoneSigning:
         raise ZoneError(f"zone {origin}: 'dnssec' must be a mapping (use {{}} for the defaults)")
     zone = dns.name.from_text(origin.rstrip(".") + ".")
     try:
-        algorithm = dns.dnssec.algorithm_to_text(
-            dns.dnssec.algorithm_from_text(str(spec.get("algorithm", "ECDSAP256SHA256")))
+        algorithm = dnssec.algorithm_to_text(
+            dnssec.algorithm_from_text(str(spec.get("algorithm", "ECDSAP256SHA256")))
         )
         if algorithm not in KEY_MAKERS:
             raise ValueError(algorithm)
@@ -245,7 +245,7 @@ def sign_lab_zones(lab: LabZones, now: int | None = None) -> SignedZones:
         if parent is None or parent not in keys:
             if spec is not None and origin in keys:
                 ksk = keys[origin][0][1]
-                anchors.append(f"{origin} IN DS {dns.dnssec.make_ds(origin, ksk, 'SHA256')}")
+                anchors.append(f"{origin} IN DS {dnssec.make_ds(origin, ksk, 'SHA256')}")
             continue
         _delegate(zones[parent], zone, origin, keys.get(origin), spec)
     for origin, pair in keys.items():
@@ -255,12 +255,12 @@ def sign_lab_zones(lab: LabZones, now: int | None = None) -> SignedZones:
             if spec.expired
             else (now - 3600, now + SIGNATURE_LIFETIME)
         )
-        dns.dnssec.sign_zone(
+        dnssec.sign_zone(
             zones[origin],
             keys=list(pair),
             inception=inception,
             expiration=expiration,
-            policy=dns.dnssec.allow_all_policy,
+            policy=dnssec.allow_all_policy,
         )
         for name in spec.broken:
             _corrupt_signatures(zones[origin], name)
@@ -274,7 +274,7 @@ def _origin(zone: dns.zone.Zone) -> dns.name.Name:
 
 def _make_key(algorithm: str, flags: int) -> tuple[PrivateKey, dns.rdtypes.ANY.DNSKEY.DNSKEY]:
     private: PrivateKey = KEY_MAKERS[algorithm]()
-    return private, dns.dnssec.make_dnskey(private.public_key(), algorithm, flags=flags)
+    return private, dnssec.make_dnskey(private.public_key(), algorithm, flags=flags)
 
 
 def _delegate(
@@ -291,9 +291,7 @@ def _delegate(
             txn.add(origin, ns)
         if child_keys is None or spec is None or spec.ds is DsMode.NONE:
             return
-        made = dns.dnssec.make_ds(
-            origin, child_keys[0][1], spec.ds_digest, policy=dns.dnssec.allow_all_policy
-        )
+        made = dnssec.make_ds(origin, child_keys[0][1], spec.ds_digest, policy=dnssec.allow_all_policy)
         # MISMATCH: same key tag and algorithm, wrong digest: the DS names the key but matches no key.
         wrong = bytes(b ^ 0xFF for b in made.digest)
         ds = made.replace(digest=wrong) if spec.ds is DsMode.MISMATCH else made

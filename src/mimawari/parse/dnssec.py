@@ -21,7 +21,6 @@ from enum import StrEnum
 from functools import lru_cache
 from itertools import repeat
 
-import dns.dnssec
 import dns.dnssectypes
 import dns.exception
 import dns.name
@@ -34,6 +33,8 @@ import dns.rdtypes.ANY.DS
 import dns.rdtypes.ANY.NSEC
 import dns.rdtypes.ANY.NSEC3
 import dns.rdtypes.ANY.RRSIG
+
+from mimawari.dnssec_module import dnssec
 
 
 class Security(StrEnum):
@@ -56,11 +57,11 @@ DEPRECATED_DIGESTS = frozenset({0, 1, 3})
 DIGEST_NAMES = {0: "NULL", 1: "SHA-1", 2: "SHA-256", 3: "GOST R 34.11-94", 4: "SHA-384"}
 VALIDATED_ALGORITHMS = frozenset({5, 7, 8, 10, 13, 14, 15, 16})
 VALIDATED_DIGESTS = frozenset({1, 2, 4})
-POLICY = dns.dnssec.rfc_8624_policy
+POLICY = dnssec.rfc_8624_policy
 
 
 def algorithm_name(number: int) -> str:
-    return f"{dns.dnssec.algorithm_to_text(number)} ({number})"
+    return f"{dnssec.algorithm_to_text(number)} ({number})"
 
 
 def digest_name(number: int) -> str:
@@ -151,10 +152,10 @@ def match_ds(
         supported = ds.algorithm in VALIDATED_ALGORITHMS and ds.digest_type in VALIDATED_DIGESTS
         usable = usable or supported
         hits = [
-            dns.dnssec.key_id(key)
+            dnssec.key_id(key)
             for key in keys
             if supported
-            and dns.dnssec.key_id(key) == ds.key_tag
+            and dnssec.key_id(key) == ds.key_tag
             and key.algorithm == ds.algorithm
             and _ds_digest(owner, key, ds.digest_type) == ds.digest
         ]
@@ -163,33 +164,33 @@ def match_ds(
             unmatched.append(ds.to_text())
     for anchor in dnskeys(anchors):
         usable = usable or anchor.algorithm in VALIDATED_ALGORITHMS
-        matched.extend(dns.dnssec.key_id(key) for key in keys if key == anchor)
+        matched.extend(dnssec.key_id(key) for key in keys if key == anchor)
     return DsMatch(tuple(dict.fromkeys(matched)), tuple(unmatched), usable)
 
 
 def _ds_digest(owner: dns.name.Name, key: dns.rdtypes.ANY.DNSKEY.DNSKEY, digest_type: int) -> bytes:
     try:
-        return dns.dnssec.make_ds(
-            owner, key, dns.dnssectypes.DSDigest(digest_type), policy=dns.dnssec.allow_all_policy
+        return dnssec.make_ds(
+            owner, key, dns.dnssectypes.DSDigest(digest_type), policy=dnssec.allow_all_policy
         ).digest
     except (dns.exception.DNSException, ValueError):
         return b""
 
 
 def key_tag(key: dns.rdtypes.ANY.DNSKEY.DNSKEY) -> int:
-    return dns.dnssec.key_id(key)
+    return dnssec.key_id(key)
 
 
 def keys_tagged(key_texts: Sequence[str], tags: Sequence[int]) -> tuple[str, ...]:
     """The DNSKEY records (verbatim) whose key tag is in ``tags``."""
-    return tuple(text for text in key_texts for key in dnskeys([text]) if dns.dnssec.key_id(key) in tags)
+    return tuple(text for text in key_texts for key in dnskeys([text]) if dnssec.key_id(key) in tags)
 
 
 def ds_for(zone: str, key_texts: Sequence[str]) -> tuple[str, ...]:
     """SHA-256 DS records for the zone's key-signing keys (SEP flag; all keys when none has it)."""
     keys = dnskeys(key_texts)
     seps = [key for key in keys if key.flags & 1] or keys
-    return tuple(dns.dnssec.make_ds(zone_name(zone), key, "SHA256").to_text() for key in seps)
+    return tuple(dnssec.make_ds(zone_name(zone), key, "SHA256").to_text() for key in seps)
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,7 @@ def _check_signatures(
             problems.append(f"RRSIG by {display(rrsig.signer)}, not by the zone {display(zone)}")
             continue
         try:
-            dns.dnssec.validate_rrsig(rrset, rrsig, {signer: keyset}, now=now, policy=POLICY)
+            dnssec.validate_rrsig(rrset, rrsig, {signer: keyset}, now=now, policy=POLICY)
         except (dns.exception.ValidationFailure, dns.exception.UnsupportedAlgorithm) as exc:
             problems.append(_explain(rrsig, str(exc)))
             continue
