@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mimawari.lab import attachments_archives as archives
+from mimawari.lab.attachments_rar import rar4, rar5
 from tests.cli_runner import assert_one_line_error, run
 
 pytestmark = pytest.mark.timeout(60)
@@ -32,7 +33,7 @@ def mail_dir(tmp_path: Path) -> Path:
     (tmp_path / "clean.eml").write_bytes(message("clean", ("plain.zip", archives.plain_zip())))
     (tmp_path / "nested" / "locked.eml").write_bytes(message("locked", ("a.7z", archives.encrypted_7z())))
     (tmp_path / "nested" / "notes.txt").write_bytes(archives.zipcrypto_zip())  # a bare attachment
-    (tmp_path / "compressed.rar").write_bytes(archives.rar5(compressed=True))
+    (tmp_path / "compressed.rar").write_bytes(rar5(compressed=True))
     return tmp_path
 
 
@@ -76,7 +77,7 @@ async def test_mbox_gives_one_result_per_message(tmp_path: Path) -> None:
             b"From sender@example.test Mon Apr  1 09:00:00 2024\n" + raw.replace(b"\r\n", b"\n") + b"\n"
             for raw in (
                 message("one"),
-                message("two", ("x.rar", archives.rar4(encrypted=True))),
+                message("two", ("x.rar", rar4(encrypted=True))),
                 message("three", ("d.zip", archives.docx_like())),
             )
         )

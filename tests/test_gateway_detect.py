@@ -19,6 +19,7 @@ from mimawari.gateway.detect import inspect_file, inspect_message
 from mimawari.gateway.verdict import Inspection, Kind, Verdict
 from mimawari.lab import attachments_archives as archives
 from mimawari.lab import attachments_documents as documents
+from mimawari.lab.attachments_rar import rar4, rar5
 
 
 def message(
@@ -46,17 +47,17 @@ ENCRYPTED: list[tuple[str, Callable[[], bytes], Kind, str, int]] = [
     ("partial.zip", archives.partially_encrypted_zip, Kind.ZIP_ZIPCRYPTO, "2/partial.zip/payload.js", 1),
     ("data.7z", archives.encrypted_7z, Kind.SEVENZIP, "2/data.7z/invoice.txt", 1),
     ("headers.7z", lambda: archives.encrypted_7z(headers=True), Kind.SEVENZIP_HEADERS, "2/headers.7z", 0),
-    ("files4.rar", lambda: archives.rar4(encrypted=True), Kind.RAR4, "2/files4.rar/invoice.txt", 1),
-    ("headers4.rar", lambda: archives.rar4(encrypted_headers=True), Kind.RAR4_HEADERS, "2/headers4.rar", 0),
-    ("files5.rar", lambda: archives.rar5(encrypted=True), Kind.RAR5, "2/files5.rar/invoice.txt", 1),
-    ("headers5.rar", lambda: archives.rar5(encrypted_headers=True), Kind.RAR5_HEADERS, "2/headers5.rar", 0),
+    ("files4.rar", lambda: rar4(encrypted=True), Kind.RAR4, "2/files4.rar/invoice.txt", 1),
+    ("headers4.rar", lambda: rar4(encrypted_headers=True), Kind.RAR4_HEADERS, "2/headers4.rar", 0),
+    ("files5.rar", lambda: rar5(encrypted=True), Kind.RAR5, "2/files5.rar/invoice.txt", 1),
+    ("headers5.rar", lambda: rar5(encrypted_headers=True), Kind.RAR5_HEADERS, "2/headers5.rar", 0),
 ]
 CLEAN: list[tuple[str, Callable[[], bytes]]] = [
     ("plain.zip", archives.plain_zip),
     ("minutes.docx", archives.docx_like),
     ("plain.7z", archives.plain_7z),
-    ("plain4.rar", archives.rar4),
-    ("plain5.rar", archives.rar5),
+    ("plain4.rar", rar4),
+    ("plain5.rar", rar5),
     ("plain.tar.gz", archives.tar_gz),
     ("notes.txt.gz", lambda: archives.gzip_of(b"notes\n" * 100, "notes.txt")),
 ]
@@ -91,7 +92,7 @@ def test_zipcrypto_written_here_is_what_extractors_decrypt() -> None:
 def test_builders_are_deterministic() -> None:
     assert archives.aes_zip() == archives.aes_zip()
     assert archives.encrypted_7z(headers=True) == archives.encrypted_7z(headers=True)
-    assert archives.rar5(encrypted=True) == archives.rar5(encrypted=True)
+    assert rar5(encrypted=True) == rar5(encrypted=True)
 
 
 def test_disguised_name_and_type_do_not_matter() -> None:
@@ -115,7 +116,7 @@ def test_nested_zip_in_zip_in_7z_in_gzip() -> None:
 
 
 def test_nesting_through_tar_gz_and_stored_rar() -> None:
-    data, name = archives.nest(archives.rar5(encrypted=True), "x.rar", "tar.gz", "rar4")
+    data, name = archives.nest(rar5(encrypted=True), "x.rar", "tar.gz", "rar4")
     assert kinds(inspect_file(data, name)) == {Kind.RAR5}
 
 
@@ -187,8 +188,8 @@ def test_message_over_the_size_limit_is_not_parsed() -> None:
     [
         ("plain.zip", archives.plain_zip),
         ("plain.7z", archives.plain_7z),
-        ("plain.rar", archives.rar4),
-        ("plain5.rar", archives.rar5),
+        ("plain.rar", rar4),
+        ("plain5.rar", rar5),
         ("plain.tar.gz", archives.tar_gz),
     ],
 )
@@ -238,14 +239,14 @@ def test_zip64_end_records_and_data_descriptors() -> None:
 
 
 def test_rar_compressed_members_are_not_guessed() -> None:
-    for build in (archives.rar4, archives.rar5):
+    for build in (rar4, rar5):
         inspection = inspect_file(build(compressed=True), "c.rar")
         assert inspection.verdict is Verdict.UNDECIDABLE
         assert inspection.undecided[0].reason == "RAR compressed member: contents not inspected"
 
 
 def test_rar_header_crc_is_checked() -> None:
-    data = bytearray(archives.rar4())
+    data = bytearray(rar4())
     data[30] ^= 0xFF  # inside the first file header
     assert inspect_file(bytes(data), "x.rar").verdict is Verdict.UNDECIDABLE
 
@@ -278,7 +279,7 @@ def test_sections_of_nested_multiparts() -> None:
     (found,) = inspect_message(mail.as_bytes()).encrypted
     assert (found.section, found.part) == ("2", "2/a.zip/invoice.txt")
     single = b"From: a@example.test\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-    (found,) = inspect_message(single + base64.encodebytes(archives.rar4(encrypted=True))).encrypted
+    (found,) = inspect_message(single + base64.encodebytes(rar4(encrypted=True))).encrypted
     assert (found.section, found.kind) == ("1", Kind.RAR4)
 
 

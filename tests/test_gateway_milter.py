@@ -75,7 +75,7 @@ async def test_negotiation_asks_for_what_it_needs_of_what_is_offered(milter: Mil
 
 
 async def test_an_encrypted_zip_is_rejected_with_both_languages(milter: Milter) -> None:
-    port = await milter.start()
+    port = await milter.start("reply_languages: [en, ja]")
     client = await session("127.0.0.1", port)
     result = await client.message(mail("m1", aes_zip()))
     assert result.final == wire.REPLYCODE
@@ -90,7 +90,7 @@ async def test_an_encrypted_zip_is_rejected_with_both_languages(milter: Milter) 
 
 
 async def test_one_connection_carries_messages_aborts_and_smtp_sessions(milter: Milter) -> None:
-    port = await milter.start("reply_languages: [en]")
+    port = await milter.start()  # the default reply: English only, US-ASCII (RFC 5321 §4.2)
     client = await session("127.0.0.1", port)
     assert (await client.message(mail("clean-1", plain_zip()))).final == wire.ACCEPT
     # A message abandoned after its headers (RSET, or the client gave up): forgotten, never logged.
@@ -99,6 +99,7 @@ async def test_one_connection_carries_messages_aborts_and_smtp_sessions(milter: 
     await client.send(wire.ABORT)
     encrypted = await client.message(mail("enc-1", aes_zip()))
     assert encrypted.final == wire.REPLYCODE and encrypted.reply.startswith("550 5.7.1 ")
+    assert "\r\n" not in encrypted.reply and encrypted.reply.isascii()
     # QUIT_NC: the MTA hands the connection to its next SMTP client.
     await client.send(wire.QUIT_NC)
     assert await client.connect_step("other.example", "198.51.100.9") in (wire.CONTINUE, None)
@@ -200,7 +201,7 @@ async def test_an_oversized_message_stops_being_buffered_and_gets_the_error_acti
     assert replies[-1] == (wire.SKIP if skip_offered else wire.CONTINUE)
     assert len(replies) == (2 if skip_offered else 9)
     result = await client.end_of_message()
-    assert result.final == wire.REPLYCODE and result.reply.startswith("451-4.7.1 ")
+    assert result.final == wire.REPLYCODE and result.reply.startswith("451 4.7.1 ")
     (record,) = milter.records()
     assert record["verdict"] == "error" and record["action"] == "tempfail"
     assert "larger than 100000 bytes" in str(record["reason"])
@@ -260,7 +261,7 @@ async def test_a_detector_that_hangs_or_crashes_means_tempfail(milter: Milter) -
             port = await milter.start("budgets: {max_seconds: 0.01}", detector=detector)
             client = await session("127.0.0.1", port)
             result = await client.message(mail("hang"))
-            assert result.final == wire.REPLYCODE and result.reply.startswith("451-4.7.1")
+            assert result.final == wire.REPLYCODE and result.reply.startswith("451 4.7.1")
             assert milter.records()[-1]["reason"] == reason
             await client.close()
     finally:

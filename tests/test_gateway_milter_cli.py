@@ -114,7 +114,7 @@ async def test_the_milter_serves_until_stopped(
     try:
         client = await session("127.0.0.1", port)
         result = await client.message(mail("cli-1", aes_zip()))
-        assert result.final == wire.REPLYCODE and result.reply.startswith("550-5.7.1")
+        assert result.final == wire.REPLYCODE and result.reply.startswith("550 5.7.1")
         await client.close()
     finally:
         process.send_signal(stop)

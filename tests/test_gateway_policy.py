@@ -47,7 +47,7 @@ def test_an_empty_file_is_the_default_policy() -> None:
     assert policy.budgets_value() == Budgets()
     decision = decide(policy, ENVELOPE, ENCRYPTED, TODAY)
     assert decision.action is Action.REJECT and decision.reply is not None
-    assert (decision.reply.code, decision.reply.status) == (550, "5.7.1") and len(decision.reply.lines) == 2
+    assert (decision.reply.code, decision.reply.status) == (550, "5.7.1") and len(decision.reply.lines) == 1
     assert decide(policy, ENVELOPE, Failure("too big"), TODAY).reply.code == 451  # type: ignore[union-attr]
     assert decide(policy, ENVELOPE, Inspection(Verdict.CLEAN), TODAY).action is Action.ACCEPT
 

@@ -104,7 +104,7 @@ def _audit(path: Path) -> list[dict[str, object]]:
 
 
 def test_an_encrypted_zip_is_rejected_with_550_at_end_of_data(site: Site) -> None:
-    audit = site.use("reject")
+    audit = site.use("reject", reply_languages="[en, ja]")
     with pytest.raises(smtplib.SMTPDataError) as refused:
         site.submit(mail("reject-1", aes_zip()))
     assert refused.value.smtp_code == 550

@@ -9,7 +9,7 @@ tempfail what cannot be decided or could not be read)::
       error: tempfail          # the message could not be inspected (over the size cap, the detector failed)
     reject:   {code: 550, status: 5.7.1, text: {en: "...", ja: "..."}}
     tempfail: {code: 451, status: 4.7.1, text: {en: "...", ja: "..."}}
-    reply_languages: [en, ja]  # the reply's lines, in this order
+    reply_languages: [en]      # the reply's lines, in this order; ja is UTF-8 (RFC 6531), see docs/gateway.md
     notice: {en: "...", ja: "..."}   # strip: the part added in place of what was removed ({parts})
     tag_header: X-Mimawari-Encrypted
     budgets: {max_message_bytes: 52428800, max_depth: 5, max_seconds: 30}   # ``Budgets``' fields
@@ -212,7 +212,7 @@ class PolicyFile(_Strict):
     actions: Actions = Actions()
     reject: ReplyConfig = DEFAULT_REJECT
     tempfail: ReplyConfig = DEFAULT_TEMPFAIL
-    reply_languages: tuple[Literal["en", "ja"], ...] = Field(default=("en", "ja"), min_length=1)
+    reply_languages: tuple[Literal["en", "ja"], ...] = Field(default=("en",), min_length=1)
     notice: Texts = DEFAULT_NOTICE
     tag_header: str = "X-Mimawari-Encrypted"
     budgets: dict[str, int | float] = {}

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from mimawari.gateway.verdict import Kind
 from mimawari.lab import attachments_archives as archives
 from mimawari.lab import attachments_documents as documents
+from mimawari.lab.attachments_rar import rar4, rar5
 
 DOCUMENT_KINDS = frozenset({Kind.OFFICE, Kind.OFFICE_LEGACY, Kind.PDF})
 GZIP_UNNAMED = "(gzip contents)"
@@ -129,7 +130,7 @@ class ArchiveSamples:
             suffix, content_type = ".7z", SEVENZIP
             inside = (("", kind, 0),) if headers else ((member, kind, 1),)
         elif kind in (Kind.RAR4, Kind.RAR4_HEADERS, Kind.RAR5, Kind.RAR5_HEADERS):
-            build = archives.rar4 if kind in (Kind.RAR4, Kind.RAR4_HEADERS) else archives.rar5
+            build = rar4 if kind in (Kind.RAR4, Kind.RAR4_HEADERS) else rar5
             headers = kind in (Kind.RAR4_HEADERS, Kind.RAR5_HEADERS)
             data = build(members, encrypted=not headers, encrypted_headers=headers, seed=seed)
             suffix, content_type = ".rar", RAR
@@ -145,9 +146,9 @@ class ArchiveSamples:
         if choice == 0:
             return Sample(f"{stem}.7z", SEVENZIP, archives.plain_7z(members))
         if choice == 1:
-            return Sample(f"{stem}.rar", RAR, archives.rar4(members, seed=rng.randrange(1 << 30)))
+            return Sample(f"{stem}.rar", RAR, rar4(members, seed=rng.randrange(1 << 30)))
         if choice == 2:
-            return Sample(f"{stem}.rar", RAR, archives.rar5(members, seed=rng.randrange(1 << 30)))
+            return Sample(f"{stem}.rar", RAR, rar5(members, seed=rng.randrange(1 << 30)))
         return Sample(f"{stem}.tar.gz", "application/gzip", archives.tar_gz(members))
 
     def sevenzip_of(self, name: str, members: list[Sample], rng: random.Random) -> Sample:
