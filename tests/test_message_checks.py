@@ -3,9 +3,12 @@ the seven message checks → the same verdicts from the recorded snapshot."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 
+import dkim  # type: ignore[import-untyped]
 import pytest
+from nacl.signing import SigningKey
 
 from mimawari.check import Check
 from mimawari.checks.email import other
@@ -249,3 +252,30 @@ async def test_a_forwarded_message_with_and_without_arc(lab: DnsLab) -> None:
     _, findings, _ = await analyse(lab, sample_target(listed))
     assert findings["message_arc"].grade is Grade.C
     assert findings["message_arc"].severity.value == "info"
+
+
+async def test_an_ed25519_signature_verifies() -> None:
+    # RFC 8463: an Ed25519-SHA256 signature beside the RSA one, verified with dkimpy's PyNaCl support.
+    key = SigningKey.generate()
+    record = f"v=DKIM1; k=ed25519; p={base64.b64encode(bytes(key.verify_key)).decode()}"
+    raw = signed_message()
+    start = raw.index(b"DKIM-Signature:")
+    header = dkim.sign(
+        raw[start:],
+        b"ed",
+        SHOP.encode(),
+        base64.b64encode(bytes(key)),
+        signature_algorithm=b"ed25519-sha256",
+        include_headers=[b"from", b"to", b"subject", b"date", b"message-id"],
+    )
+    world = world_yaml().replace(
+        f"      {SLOW_SELECTOR}._domainkey:",
+        f'      ed._domainkey: {{TXT: "{record}"}}\n      {SLOW_SELECTOR}._domainkey:',
+    )
+    async with DnsLab(zones_from_yaml(world)) as server:
+        observation, findings, _ = await analyse(server, sample_target(raw[:start] + header + raw[start:]))
+    assert {s.signature.selector: s.result for s in observation.signatures} == {
+        "ed": AuthResult.PASS,
+        "s2026": AuthResult.PASS,
+    }
+    assert findings["message_dkim"].grade is Grade.A
