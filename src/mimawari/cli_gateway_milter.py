@@ -150,7 +150,10 @@ def quarantine_list(
     """The messages kept, oldest first (JSON: one object per line)."""
     with user_errors():
         store, _ = _store(policy_file, quarantine)
-        for entry in store.entries():
+        entries = list(store.entries())
+        if not entries and output_format is ListFormat.TEXT:
+            err.print(f"the quarantine {store.directory} holds no messages", markup=False, soft_wrap=True)
+        for entry in entries:
             if output_format is ListFormat.JSON:
                 out.print(
                     json.dumps({**entry.metadata, "size": entry.size}, ensure_ascii=False),

@@ -32,6 +32,7 @@ from mimawari.cli_output import emit
 from mimawari.errors import InputError
 from mimawari.model import SampleMessage, Target
 from mimawari.observations.message import MESSAGE
+from mimawari.observations.sender_posture import SENDER_POSTURE
 from mimawari.observations.spf_eval import parse_client_ip, parse_sender
 from mimawari.observe import Network
 from mimawari.parse.message import MAX_MESSAGE_BYTES, parse_message
@@ -39,9 +40,10 @@ from mimawari.parse.names import organizational_domain
 from mimawari.scan import DomainReport, scan_target
 
 MESSAGE_CHECKS: dict[str, Check[Any]] = {
-    check.id: check for check in other.CHECKS if check.observer is MESSAGE
+    check.id: check for check in other.CHECKS if check.observer in (MESSAGE, SENDER_POSTURE)
 }
-"""The checks that read the sample message (the Other category also holds checks of other data)."""
+"""The checks that read the sample message, and the sender-requirement matrix, which reads it with the From
+domain's SPF, DKIM and DMARC (the Other category also holds the spam-rate check)."""
 
 
 class MessageFormat(StrEnum):
