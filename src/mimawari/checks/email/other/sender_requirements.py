@@ -58,15 +58,14 @@ SUMMARIES = {
         "不適合はありませんが、次の照会に失敗しました: {unknown}。再度スキャンしてください。{open_ja}",
     ),
 }
-OPEN = Text(" Not checked: {rows} ({why}).", " 未確認: {rows}（{why}）。")
 WHY = {
     State.NEEDS_MESSAGE: Text(
-        "need a sample message: mimawari scan DOMAIN --message FILE",
-        "サンプルメッセージが必要: mimawari scan DOMAIN --message FILE",
+        " {count} of {total} requirements need a sample message (mimawari requirements DOMAIN --message FILE).",
+        "要件 {total} 件中 {count} 件はサンプルメッセージが必要です（mimawari requirements DOMAIN --message FILE）。",
     ),
     State.NEEDS_SPAM_DATA: Text(
-        "need spam-rate data: mimawari deliverability import",
-        "迷惑メール率データが必要: mimawari deliverability import",
+        " {count} of {total} requirements need spam-rate data (mimawari deliverability import).",
+        "要件 {total} 件中 {count} 件は迷惑メール率データが必要です（mimawari deliverability import）。",
     ),
 }
 FIX = Text(
@@ -80,17 +79,19 @@ EFFECT = Text(
 
 
 def _titles(rows: list[Row], lang: str) -> str:
-    return ", ".join(row.requirement.title.get("ja" if lang == "ja" else "en") for row in rows)
+    if lang == "ja":
+        return "、".join(f"「{row.requirement.title.ja}」" for row in rows)
+    return ", ".join(f"“{row.requirement.title.en}”" for row in rows)
 
 
 def _open(matrix: Matrix) -> Text:
-    parts = []
-    for state, why in WHY.items():
-        rows = [row for row in matrix.rows if row.result.state is state]
-        if rows:
-            parts.append(OPEN.format(rows=_titles(rows, "en"), why=why.en).en)
-            parts.append(OPEN.format(rows=_titles(rows, "ja"), why=why.ja).ja)
-    return Text("".join(parts[0::2]), "".join(parts[1::2]))
+    """What is left open, counted: ``mimawari requirements`` lists the rows."""
+    texts = [
+        why.format(count=count, total=len(matrix.rows))
+        for state, why in WHY.items()
+        if (count := sum(1 for row in matrix.rows if row.result.state is state))
+    ]
+    return Text("".join(t.en for t in texts), "".join(t.ja for t in texts))
 
 
 def _failed(matrix: Matrix, level: Level, tier: Tier | None = None) -> list[Row]:
@@ -119,7 +120,7 @@ def _evidence(matrix: Matrix) -> tuple[Evidence, ...]:
         state = matrix.column_state(column)
         cells.append(Evidence(column.label.en, state.value))
     rows = tuple(
-        Evidence(row.requirement.id, f"{row.result.state.value}: {row.result.summary.en}")
+        Evidence(row.requirement.title.en, f"{row.result.state.value}: {row.result.summary.en}")
         for row in matrix.rows
     )
     return (*cells, *rows)
