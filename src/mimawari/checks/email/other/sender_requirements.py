@@ -68,6 +68,10 @@ WHY = {
         "要件 {total} 件中 {count} 件は迷惑メール率データが必要です（mimawari deliverability import）。",
     ),
 }
+ALSO = Text(
+    " Also not met by senders of over 5,000 a day: {rows}.",
+    "1 日 5,000 通超の送信者はさらに次も満たしていません: {rows_ja}。",
+)
 FIX = Text(
     "Meet the failed requirements, first the one that shuts out the most mail: {first}.",
     "満たしていない要件に対応してください。最も多くのメールを止めているもの: {first}。",
@@ -130,6 +134,10 @@ def evaluate(posture: SenderPosture) -> Verdict:
     matrix = judge(posture)
     grade, rows = _grade(matrix)
     opened = _open(matrix)
+    also = [row for row in _failed(matrix, Level.REQUIRED) if row not in rows] if grade is Grade.E else []
+    if also:
+        more = ALSO.format(rows=_titles(also, "en"), rows_ja=_titles(also, "ja"))
+        opened = Text(more.en + opened.en, more.ja + opened.ja)
     checked = sum(1 for row in matrix.rows if row.result.state.decided)
     values = {
         "failed": _titles(rows, "en"),
