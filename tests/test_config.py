@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mimawari.config import CONFIG_ENV, MAX_CONFIG_BYTES, Config, config_path, database_url, load_config
+from mimawari.config import CONFIG_ENV, Config, config_path, database_url, load_config
 from mimawari.errors import InputError
 from mimawari.model import Category, Severity
 from mimawari.monitor.notify import NotifierConfig
@@ -23,6 +23,7 @@ from mimawari.monitor.rules import (
     ScoreDrop,
 )
 from mimawari.store import DATABASE_URL_ENV, Organisation, Relation
+from mimawari.yaml_documents import MAX_BYTES as MAX_CONFIG_BYTES
 from tests.cli_runner import assert_one_line_error, run
 
 FULL = """

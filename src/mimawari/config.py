@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 import platformdirs
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mimawari.errors import InputError
 from mimawari.monitor.notify import NotifierConfig
@@ -22,9 +21,9 @@ from mimawari.monitor.rules import Rule, Selector
 from mimawari.monitor.schedule import Schedule, parse_interval
 from mimawari.store.database import DATABASE_URL_ENV
 from mimawari.store.records import Organisation
+from mimawari.yaml_documents import parse_document, read_limited
 
 CONFIG_ENV = "MIMAWARI_CONFIG"
-MAX_CONFIG_BYTES = 1 << 20
 
 
 class _Strict(BaseModel):
@@ -148,37 +147,5 @@ def load_config(path: str | Path | None = None) -> Config:
     found = config_path(path)
     if found is None:
         return Config()
-    try:
-        with found.open("rb") as handle:
-            raw = handle.read(MAX_CONFIG_BYTES + 1)
-    except OSError as error:
-        raise InputError(f"cannot read the configuration {found}: {error.strerror}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise InputError(f"the configuration {found} is larger than {MAX_CONFIG_BYTES >> 20} MiB")
-    try:
-        document: Any = yaml.safe_load(raw.decode("utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise InputError(f"the configuration {found} is not YAML: {_yaml_problem(error)}") from None
-    if not isinstance(document, dict):
-        raise InputError(f"the configuration {found} must be a mapping of keys (database, monitor, alerts)")
-    try:
-        return Config.model_validate(document)
-    except ValidationError as error:
-        raise InputError(f"the configuration {found}: {_first_problem(error)}") from None
-
-
-def _yaml_problem(error: yaml.YAMLError | UnicodeDecodeError) -> str:
-    """What the YAML parser found and where (``expected ',' or ']', but got '<stream end>' at line 4,
-    column 1``), in one line."""
-    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
-        mark = error.problem_mark
-        return f"{error.problem} at line {mark.line + 1}, column {mark.column + 1}"
-    return " ".join(str(error).split())
-
-
-def _first_problem(error: ValidationError) -> str:
-    problem = error.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in problem["loc"])
-    message = problem["msg"].removeprefix("Value error, ")
-    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"{where}: {message}{more}" if where else f"{message}{more}"
+    raw = read_limited(found, "the configuration")
+    return parse_document(Config, raw, f"the configuration {found}", "database, monitor, alerts")

@@ -35,16 +35,14 @@ import re
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Literal, Self
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mimawari.errors import InputError
 from mimawari.gateway.budgets import Budgets
 from mimawari.model import Text
+from mimawari.yaml_documents import parse_document, read_limited
 
-MAX_POLICY_BYTES = 1 << 20
 _STATUS = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
 _HEADER_NAME = re.compile(r"[!-9;-~]+")
 
@@ -287,40 +285,9 @@ def split_host_port(value: str, *, any_port: bool = False) -> tuple[str, int]:
 
 def parse_policy(raw: bytes, source: str) -> PolicyFile:
     """The policy in ``raw``; ``InputError`` naming ``source`` and the key when it cannot be used."""
-    if len(raw) > MAX_POLICY_BYTES:
-        raise InputError(f"the policy {source} is larger than {MAX_POLICY_BYTES >> 20} MiB")
-    try:
-        document: Any = yaml.safe_load(raw.decode("utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise InputError(f"the policy {source} is not YAML: {_yaml_problem(error)}") from None
-    if not isinstance(document, dict):
-        raise InputError(f"the policy {source} must be a mapping of keys (actions, exceptions, ...)")
-    try:
-        return PolicyFile.model_validate(document)
-    except ValidationError as error:
-        raise InputError(f"the policy {source}: {_first_problem(error)}") from None
+    return parse_document(PolicyFile, raw, f"the policy {source}", "actions, exceptions, ...")
 
 
 def load_policy(path: str | Path) -> PolicyFile:
     found = Path(path)
-    try:
-        with found.open("rb") as handle:
-            raw = handle.read(MAX_POLICY_BYTES + 1)
-    except OSError as error:
-        raise InputError(f"cannot read the policy {found}: {error.strerror}") from None
-    return parse_policy(raw, str(found))
-
-
-def _yaml_problem(error: yaml.YAMLError | UnicodeDecodeError) -> str:
-    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
-        mark = error.problem_mark
-        return f"{error.problem} at line {mark.line + 1}, column {mark.column + 1}"
-    return " ".join(str(error).split())
-
-
-def _first_problem(error: ValidationError) -> str:
-    problem = error.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in problem["loc"])
-    message = " ".join(problem["msg"].removeprefix("Value error, ").split())
-    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"{where}: {message}{more}" if where else f"{message}{more}"
+    return parse_policy(read_limited(found, "the policy"), str(found))
