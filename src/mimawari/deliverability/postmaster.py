@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from mimawari.deliverability.exports import read_export
 from mimawari.errors import InputError, InvalidDomainError, OperationalError
 from mimawari.model import SpamRateDay
 from mimawari.parse.names import normalize_domain
@@ -37,7 +38,6 @@ PAGE_SIZE = 100
 MAX_PAGES = 100
 """A server that keeps handing out page tokens is stopped here (a year of days is four pages)."""
 MAX_RESPONSE_BYTES = 8 << 20
-MAX_FILE_BYTES = 64 << 20
 TIMEOUT_SECONDS = 30.0
 
 
@@ -181,13 +181,7 @@ def fetch(
 def read_file(path: Path, domain: str) -> tuple[SpamRateDay, ...]:
     """The days in a saved API response (or a list of ``TrafficStats`` objects) for ``domain``."""
     name = _domain(domain)
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        raise InputError(f"{path}: cannot read: {error.strerror or error}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB")
+    data = read_export(path)
     try:
         document = json.loads(data)
     except (ValueError, UnicodeDecodeError) as error:

@@ -26,11 +26,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from mimawari.deliverability.exports import read_export
 from mimawari.errors import InputError
 from mimawari.model import SpamRateDay
 
 SOURCE = "microsoft-snds"
-MAX_FILE_BYTES = 64 << 20
 COLUMNS = 14
 _NEEDED = 8
 """Up to Complaint rate: the columns the daily figure needs."""
@@ -50,13 +50,7 @@ class SndsRow:
 
 def read_file(path: Path) -> tuple[SpamRateDay, ...]:
     """The daily figures in an SNDS export, oldest first; ``InputError`` naming the line for a bad row."""
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        raise InputError(f"{path}: cannot read: {error.strerror or error}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB")
+    data = read_export(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
