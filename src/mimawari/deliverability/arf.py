@@ -27,20 +27,20 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from mimawari.dmarc.containers import Document, Unreadable, documents
-from mimawari.dmarc.failure import (  # the ARF reading of failure reports, shared rather than copied
-    _POLICY,
+from mimawari.dmarc.failure import (  # the ARF reading of failure reports, shared
     MAX_FAILURE_BYTES,
     MAX_MIME_DELIMITERS,
-    _date,
-    _embedded_headers,
-    _feedback_parts,
-    _fields,
-    _first,
-    _header_from,
-    _key,
-    _lenient_domain,
-    _original_headers,
-    _raw,
+    REPORT_POLICY,
+    arf_date,
+    embedded_headers,
+    feedback_fields,
+    feedback_report_parts,
+    first_field,
+    header_from_domain,
+    lenient_domain,
+    original_headers,
+    raw_header,
+    report_key,
 )
 from mimawari.dmarc.model import ReportError, ReportKind
 from mimawari.errors import InputError
@@ -55,7 +55,7 @@ _DKIM_DOMAIN = re.compile(r"(?:^|;)\s*d\s*=\s*([^;\s]+)", re.I)
 class Complaint:
     origin: str
     key: str
-    """What the report says, hashed (``dmarc.failure._key``): the same report twice has the same key."""
+    """What the report says, hashed (``dmarc.failure.report_key``): the same report twice has the same key."""
     day: str
     domains: tuple[str, ...]
     """The domains it may concern: Reported-Domain, the DKIM d= and the From domain of the original."""
@@ -87,36 +87,34 @@ def parse_complaint(message: bytes, origin: str) -> Complaint:
 
 
 def _parse(data: bytes, origin: str) -> Complaint:
-    report = BytesParser(policy=_POLICY).parsebytes(data)
-    parts = _feedback_parts(report)
+    report = BytesParser(policy=REPORT_POLICY).parsebytes(data)
+    parts = feedback_report_parts(report)
     if len(parts) != 1:
         raise ReportError("not an ARF report: no single message/feedback-report part (RFC 5965 §2)")
-    fields = _fields(_embedded_headers(parts[0]))
-    feedback_type = _first(fields, "feedback-type").lower()[:60]
+    fields = feedback_fields(embedded_headers(parts[0]))
+    feedback_type = first_field(fields, "feedback-type").lower()[:60]
     if feedback_type != "abuse":
         raise ReportError(f"Feedback-Type is {feedback_type or 'missing'!r}, not a spam complaint (abuse)")
-    arrived = _date(_first(fields, "arrival-date") or _first(fields, "received-date")) or _date(
-        _raw(report, "date")
-    )
+    arrived = arf_date(
+        first_field(fields, "arrival-date") or first_field(fields, "received-date")
+    ) or arf_date(raw_header(report, "date"))
     if arrived is None:
         raise ReportError("no Arrival-Date and no Date: the day of the complaint is unknown")
-    original = _original_headers(report)
-    domains = [_lenient_domain(_first(fields, "reported-domain"))]
+    original = original_headers(report)
+    domains = [lenient_domain(first_field(fields, "reported-domain"))]
     message_id = ""
     if original is not None:
-        domains += [*_dkim_domains(original), _header_from(original)]
-        message_id = "".join(_raw(original, "message-id").split())
+        domains += [*_dkim_domains(original), header_from_domain(original)]
+        message_id = "".join(raw_header(original, "message-id").split())
     found = tuple(dict.fromkeys(d for d in domains if d))
     if not found:
         raise ReportError("no Reported-Domain, DKIM signature or From domain: whose mail it was is unknown")
-    return Complaint(origin, _key(fields, message_id, ""), arrived.date().isoformat(), found)
+    return Complaint(origin, report_key(fields, message_id, ""), arrived.date().isoformat(), found)
 
 
 def _dkim_domains(original: Message) -> list[str]:
     signatures = [str(v) for n, v in original.raw_items() if n.strip().lower() == "dkim-signature"]
-    return [
-        _lenient_domain(m.group(1)) for s in signatures if (m := _DKIM_DOMAIN.search(" ".join(s.split())))
-    ]
+    return [lenient_domain(m.group(1)) for s in signatures if (m := _DKIM_DOMAIN.search(" ".join(s.split())))]
 
 
 def complaints(paths: Iterable[Path]) -> Iterator[Complaint | Skipped]:

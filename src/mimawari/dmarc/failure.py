@@ -66,7 +66,7 @@ class _ReportPolicy(EmailPolicy):
         return super().header_fetch_parse(name, value)
 
 
-_POLICY = _ReportPolicy()
+REPORT_POLICY = _ReportPolicy()
 
 
 def is_failure_report(message: Message) -> bool:
@@ -74,7 +74,7 @@ def is_failure_report(message: Message) -> bool:
     with a ``message/feedback-report`` part. Any feedback type counts: ``parse_failure`` then says
     whether it is a DMARC failure report (``auth-failure``) or another kind of ARF report."""
     try:
-        return bool(_feedback_parts(message))
+        return bool(feedback_report_parts(message))
     except Exception:  # hostile MIME: the email package raises assorted errors (see parse_failure)
         return False
 
@@ -104,12 +104,12 @@ def parse_failure(message: bytes) -> FailureReport:
 
 
 def _parse(data: bytes) -> FailureReport:
-    report = BytesParser(policy=_POLICY).parsebytes(data)
+    report = BytesParser(policy=REPORT_POLICY).parsebytes(data)
     if not _children(report):
         raise ReportError(
             f"not an ARF report: a {report.get_content_type()[:60]!r} message, not multipart/report (RFC 5965 §2)"
         )
-    feedback_parts = _feedback_parts(report)
+    feedback_parts = feedback_report_parts(report)
     if not feedback_parts:
         raise ReportError("not an ARF report: no message/feedback-report part (RFC 5965 §2)")
     if len(feedback_parts) > 1:
@@ -117,11 +117,11 @@ def _parse(data: bytes) -> FailureReport:
     if any(isinstance(d, errors.CloseBoundaryNotFoundDefect) for d in report.defects):
         raise ReportError("failure report is truncated: its MIME closing boundary is missing")
 
-    fields = _fields(_embedded_headers(feedback_parts[0]))
+    fields = feedback_fields(embedded_headers(feedback_parts[0]))
     for name in _SINGLE_FIELDS:
         if len(fields.get(name.lower(), [])) > 1:
             raise ReportError(f"field {name} appears more than once in the feedback part")
-    feedback_type = _first(fields, "feedback-type").lower()[:60]
+    feedback_type = first_field(fields, "feedback-type").lower()[:60]
     if not feedback_type:
         raise ReportError("the feedback part has no Feedback-Type field (RFC 5965 §3.1)")
     if feedback_type != "auth-failure":
@@ -129,12 +129,12 @@ def _parse(data: bytes) -> FailureReport:
             f"Feedback-Type is {feedback_type!r}: an ARF {feedback_type} report, "
             "not a DMARC failure report (auth-failure)"
         )
-    auth_failure = _first(fields, "auth-failure").lower()
+    auth_failure = first_field(fields, "auth-failure").lower()
     if len(auth_failure) > _MAX_TOKEN:
         raise ReportError(f"Auth-Failure {auth_failure[:60]!r} is not a failure type (RFC 6591 §3.2.2)")
-    original = _original_headers(report)
-    header_from = _header_from(original) if original is not None else ""
-    reported = _first(fields, "reported-domain") or header_from
+    original = original_headers(report)
+    header_from = header_from_domain(original) if original is not None else ""
+    reported = first_field(fields, "reported-domain") or header_from
     if not reported:
         raise ReportError("no Reported-Domain field and no From domain in the original headers")
     try:
@@ -142,26 +142,26 @@ def _parse(data: bytes) -> FailureReport:
     except InvalidDomainError:
         raise ReportError(f"Reported-Domain {reported[:100]!r} is not a domain name") from None
 
-    message_id = "".join(_raw(original, "message-id").split()) if original is not None else ""
+    message_id = "".join(raw_header(original, "message-id").split()) if original is not None else ""
     reporter = _reporter(report, fields)
     return FailureReport(
-        key=_key(fields, message_id, reporter),
+        key=report_key(fields, message_id, reporter),
         reporter=reporter,
         feedback_type=feedback_type,
         # Received-Date is the historic name of Arrival-Date (RFC 5965 §3.2, IANA MARF registry).
-        arrival_date=_date(_first(fields, "arrival-date") or _first(fields, "received-date")),
-        source_ip=_source_ip(_first(fields, "source-ip")),
+        arrival_date=arf_date(first_field(fields, "arrival-date") or first_field(fields, "received-date")),
+        source_ip=_source_ip(first_field(fields, "source-ip")),
         reported_domain=reported_domain,
         # RFC 6591 §3.1 requires Auth-Failure, but Netease leaves it out: then "", the report is kept.
         auth_failure=auth_failure,
-        original_mail_from=_unbracket(_first(fields, "original-mail-from")),
+        original_mail_from=_unbracket(first_field(fields, "original-mail-from")),
         original_rcpt_to=", ".join(_unbracket(value) for value in fields.get("original-rcpt-to", [])),
-        delivery_result=_first(fields, "delivery-result").lower(),
-        dkim_domain=_lenient_domain(_first(fields, "dkim-domain")),
-        dkim_selector=_first(fields, "dkim-selector"),
-        dkim_identity=_first(fields, "dkim-identity"),
-        identity_alignment="".join(_first(fields, "identity-alignment").lower().split()),
-        user_agent=_first(fields, "user-agent"),
+        delivery_result=first_field(fields, "delivery-result").lower(),
+        dkim_domain=lenient_domain(first_field(fields, "dkim-domain")),
+        dkim_selector=first_field(fields, "dkim-selector"),
+        dkim_identity=first_field(fields, "dkim-identity"),
+        identity_alignment="".join(first_field(fields, "identity-alignment").lower().split()),
+        user_agent=first_field(fields, "user-agent"),
         header_from=header_from,
         subject=_subject(original) if original is not None else "",
         message_id=message_id,
@@ -175,13 +175,13 @@ def _children(message: Message) -> list[Message]:
     return [part for part in payload if isinstance(part, Message)] if isinstance(payload, list) else []
 
 
-def _feedback_parts(message: Message) -> list[Message]:
+def feedback_report_parts(message: Message) -> list[Message]:
     # Only the report's own parts: a message/feedback-report inside the attached original message is
     # part of what failed, not of this report.
     return [part for part in _children(message) if part.get_content_type() == _FEEDBACK_TYPE]
 
 
-def _embedded_headers(part: Message) -> Message:
+def embedded_headers(part: Message) -> Message:
     """The header block a part carries as its body: the feedback fields or the original's headers."""
     encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
     if part.is_multipart():
@@ -197,7 +197,7 @@ def _embedded_headers(part: Message) -> Message:
     else:
         payload = part.get_payload(decode=True)
         body = payload if isinstance(payload, bytes) else b""
-    return BytesHeaderParser(policy=_POLICY).parsebytes(body)
+    return BytesHeaderParser(policy=REPORT_POLICY).parsebytes(body)
 
 
 def _decode(body: bytes, encoding: str) -> bytes:
@@ -209,14 +209,14 @@ def _decode(body: bytes, encoding: str) -> bytes:
         raise ReportError("a base64-encoded report part cannot be decoded") from None
 
 
-def _original_headers(report: Message) -> Message | None:
+def original_headers(report: Message) -> Message | None:
     for part in _children(report):
         if part.get_content_type() in _ORIGINAL_TYPES:
-            return _embedded_headers(part)
+            return embedded_headers(part)
     return None  # RFC 9991 lets a reporter redact; what is left is still a report
 
 
-def _fields(block: Message) -> dict[str, list[str]]:
+def feedback_fields(block: Message) -> dict[str, list[str]]:
     # raw_items: the values as written, unparsed, so that no header parser sees hostile field text.
     fields: dict[str, list[str]] = {}
     for name, value in block.raw_items():
@@ -224,12 +224,12 @@ def _fields(block: Message) -> dict[str, list[str]]:
     return fields
 
 
-def _first(fields: dict[str, list[str]], name: str) -> str:
+def first_field(fields: dict[str, list[str]], name: str) -> str:
     values = fields.get(name)
     return values[0] if values else ""
 
 
-def _raw(headers: Message, name: str) -> str:
+def raw_header(headers: Message, name: str) -> str:
     value = next((v for n, v in headers.raw_items() if n.strip().lower() == name), "")
     return _clean(str(value))
 
@@ -258,7 +258,7 @@ def _source_ip(text: str) -> str:
     return str(address)
 
 
-def _date(text: str) -> datetime | None:
+def arf_date(text: str) -> datetime | None:
     """An RFC 5322 date as aware UTC; None when absent or unreadable (the report is still useful)."""
     if not text:
         return None
@@ -275,7 +275,7 @@ def _unbracket(text: str) -> str:
     return text.strip().removeprefix("<").removesuffix(">").strip()
 
 
-def _lenient_domain(text: str) -> str:
+def lenient_domain(text: str) -> str:
     try:
         return normalize_domain(text) if text else ""
     except InvalidDomainError:
@@ -284,7 +284,7 @@ def _lenient_domain(text: str) -> str:
 
 def _first_address(headers: Message, name: str) -> tuple[str, str]:
     """(addr-spec, domain) of the first address in a header, ("", "") if none can be read."""
-    if len(_raw(headers, name)) > _MAX_PARSED_HEADER:
+    if len(raw_header(headers, name)) > _MAX_PARSED_HEADER:
         return "", ""
     try:
         addresses = getattr(headers.get(name), "addresses", ())
@@ -295,13 +295,13 @@ def _first_address(headers: Message, name: str) -> tuple[str, str]:
     return str(addresses[0].addr_spec).lower(), str(addresses[0].domain)
 
 
-def _header_from(original: Message) -> str:
+def header_from_domain(original: Message) -> str:
     # With several From fields (itself a DMARC violation, RFC 9989) the first is reported.
-    return _lenient_domain(_clean(_first_address(original, "from")[1]))
+    return lenient_domain(_clean(_first_address(original, "from")[1]))
 
 
 def _subject(original: Message) -> str:
-    raw = _raw(original, "subject")
+    raw = raw_header(original, "subject")
     if len(raw) > _MAX_PARSED_HEADER:
         return raw
     try:
@@ -312,7 +312,7 @@ def _subject(original: Message) -> str:
 
 def _reporter(report: Message, fields: dict[str, list[str]]) -> str:
     # Reporting-MTA: "dns; mta.example.net" (RFC 5965 §3.2, the RFC 3464 form).
-    mta = _first(fields, "reporting-mta").rpartition(";")[2].strip().lower()
+    mta = first_field(fields, "reporting-mta").rpartition(";")[2].strip().lower()
     reporter = _clean(_first_address(report, "from")[0]) or mta
     if len(reporter) > _MAX_ADDRESS:
         raise ReportError(
@@ -323,7 +323,7 @@ def _reporter(report: Message, fields: dict[str, list[str]]) -> str:
     raise ReportError("the report has no From address and no Reporting-MTA field: its sender is unknown")
 
 
-def _key(fields: dict[str, list[str]], message_id: str, reporter: str) -> str:
+def report_key(fields: dict[str, list[str]], message_id: str, reporter: str) -> str:
     """SHA-256 over what the report says, not how it was encoded: the feedback fields (names lower-case,
     values unfolded, sorted), the failed message's Message-ID and the reporter. A report delivered twice,
     or re-encoded with another boundary or transfer encoding, gets the same key."""
