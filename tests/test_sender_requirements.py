@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from mimawari.checks.email.other import sender_requirements
-from mimawari.deliverability.judge import REQUIREMENTS, TESTS, judge
-from mimawari.deliverability.matrix import Matrix, State
+from mimawari.checks.email.other.matrix import Matrix, State
+from mimawari.checks.email.other.matrix_judge import REQUIREMENTS, TESTS, judge
 from mimawari.deliverability.requirements import (
     Level,
     RequirementDataError,

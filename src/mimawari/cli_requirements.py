@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import typer
 
 from mimawari.checks.email.other import sender_requirements
+from mimawari.checks.email.other.matrix_judge import judge
 from mimawari.cli_console import ListFormat, ListFormatOption, out, user_errors
 from mimawari.cli_message import EnvelopeFromOption, HeloOption, MessageOption, SendingIpOption, read_sample
 from mimawari.cli_options import (
@@ -30,7 +31,6 @@ from mimawari.cli_options import (
 )
 from mimawari.cli_org import DatabaseOption, opened
 from mimawari.cli_requirements_view import matrix_json, render_matrix
-from mimawari.deliverability.judge import judge
 from mimawari.dmarc.feed import enriched
 from mimawari.errors import InputError
 from mimawari.model import Target

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from mimawari.deliverability.matrix import STATE_LABELS, Matrix, State
+from mimawari.checks.email.other.matrix import STATE_LABELS, Matrix, State
 from mimawari.deliverability.requirements import Level
 from mimawari.model import Lang, Text
 

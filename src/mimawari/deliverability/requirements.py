@@ -2,8 +2,8 @@
 
 The rules change (Gmail added TLS in December 2023, Outlook.com began rejecting in May 2025), so they are
 data with their source and the day they were checked, not code: a new rule is a new entry, and the test
-that decides it is named, one of ``matrix.TESTS``. A malformed file is a programming error caught at
-import, with the key that is wrong.
+that decides it is named, one of ``checks.email.other.matrix_judge.TESTS``. A malformed file is a
+programming error caught at import, with the key that is wrong.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class Column:
 class Requirement:
     id: str
     test: str
-    """The name of the test in ``matrix.TESTS`` that decides it."""
+    """The name of the test in ``checks.email.other.matrix_judge.TESTS`` that decides it."""
     title: Text
     applies: tuple[tuple[str, Level], ...]
     """(column id, level) for every column the requirement belongs to."""

@@ -12,8 +12,8 @@ count: they are not guessed. ``mimawari requirements DOMAIN`` shows the whole ma
 from __future__ import annotations
 
 from mimawari.check import Check
-from mimawari.deliverability.judge import judge
-from mimawari.deliverability.matrix import Matrix, Row, State
+from mimawari.checks.email.other.matrix import Matrix, Row, State
+from mimawari.checks.email.other.matrix_judge import judge
 from mimawari.deliverability.requirements import Level, Tier
 from mimawari.model import AfterFix, Category, Evidence, Fix, Grade, Reference, Severity, Text, Verdict
 from mimawari.observations.sender_posture import SENDER_POSTURE, SenderPosture

@@ -7,7 +7,7 @@ known (``--sending-ip``), rather than guessing.
 
 from __future__ import annotations
 
-from mimawari.deliverability.matrix import MIN_DKIM_BITS, Result, State
+from mimawari.checks.email.other.matrix import MIN_DKIM_BITS, Result, State
 from mimawari.model import Evidence, Fix, Status, Text
 from mimawari.observations.message import MessageObservation
 from mimawari.observations.message_auth import AuthResult

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mimawari.deliverability.matrix import (
+from mimawari.checks.email.other.matrix import (
     Matrix,
     Result,
     Row,
@@ -20,7 +20,7 @@ from mimawari.deliverability.matrix import (
     spam_rate,
     spf_record,
 )
-from mimawari.deliverability.matrix_message import (
+from mimawari.checks.email.other.matrix_message import (
     message_alignment,
     message_dkim,
     message_format,
