@@ -34,9 +34,8 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench` importable
 
 from bench.dmarc_corpus import Corpus, generate  # noqa: E402
 from bench.dmarc_results import Verdict, check, read_mimawari, read_parsedmarc  # noqa: E402
-from bench.email_dns import LAUNCHER, BenchError  # noqa: E402
+from bench.email_dns import LAUNCHER, MIMAWARI, BenchError, ensure_mimawari, run_bench  # noqa: E402
 
-MIMAWARI = ROOT / ".venv" / "bin" / "mimawari"
 PEER_VENV = ROOT / "bench" / ".venv-parsedmarc"
 PEER_SPEC = "parsedmarc==11.1.0"
 PEER_ARGS = ("--offline", "--silent")
@@ -152,14 +151,6 @@ def startup(argv: Sequence[str], work: Path) -> float:
 
 
 # --- the two tools --------------------------------------------------------------------------------------
-
-
-def ensure_mimawari() -> None:
-    if not MIMAWARI.exists():
-        raise BenchError(f"{MIMAWARI} not found: run `make` or `pip install -e .` in {ROOT} first")
-    done = subprocess.run([MIMAWARI, "dmarc", "parse", "--help"], check=False, capture_output=True)
-    if done.returncode != 0:
-        raise BenchError("this mimawari has no `dmarc parse` command (`mimawari dmarc parse --help` failed)")
 
 
 def run_mimawari(corpus: Corpus, work: Path) -> Run:
@@ -323,18 +314,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.size < 1:
         parser.error("--size must be at least 1")
-    try:
-        return _bench(args)
-    except BenchError as exc:
-        print(f"bench: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted", file=sys.stderr)
-        return 130
+    return run_bench(lambda: _bench(args))
 
 
 def _bench(args: argparse.Namespace) -> int:
-    ensure_mimawari()
+    ensure_mimawari("dmarc", "parse")
     program = ensure_parsedmarc() if args.peer else None
     work = args.keep or Path(tempfile.mkdtemp(prefix="mimawari-bench-dmarc-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +54,29 @@ PEER_CHECKS = (
 
 class BenchError(Exception):
     """The benchmark cannot go on; the message is the one line to print."""
+
+
+def run_bench(bench: Callable[[], int]) -> int:
+    """Run a benchmark: its exit code, or 1 with its one-line error, or 130 when interrupted."""
+    try:
+        return bench()
+    except BenchError as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+
+
+def ensure_mimawari(*command: str) -> None:
+    """This tree's ``mimawari`` is installed and has ``command`` (``dmarc parse``); BenchError if not."""
+    if not MIMAWARI.exists():
+        raise BenchError(f"{MIMAWARI} not found: run `make` or `pip install -e .` in {ROOT} first")
+    if command:
+        done = subprocess.run([MIMAWARI, *command, "--help"], check=False, capture_output=True)
+        if done.returncode != 0:
+            shown = " ".join(command)
+            raise BenchError(f"this mimawari has no `{shown}` command (`mimawari {shown} --help` failed)")
 
 
 @dataclass(frozen=True)
@@ -436,19 +459,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.domains < 1:
         parser.error("--domains must be at least 1")
-    try:
-        return _bench(args)
-    except BenchError as exc:
-        print(f"bench: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted", file=sys.stderr)
-        return 130
+    return run_bench(lambda: _bench(args))
 
 
 def _bench(args: argparse.Namespace) -> int:
-    if not MIMAWARI.exists():
-        raise BenchError(f"{MIMAWARI} not found: run `make` or `pip install -e .` in {ROOT} first")
+    ensure_mimawari()
     work = args.keep or Path(tempfile.mkdtemp(prefix="mimawari-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:

@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,11 +35,10 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench` importable
     sys.path.insert(0, str(ROOT))
 
 from bench.dmarc_parse import Measured, measure  # noqa: E402
-from bench.email_dns import BenchError  # noqa: E402
+from bench.email_dns import MIMAWARI, BenchError, ensure_mimawari, run_bench  # noqa: E402
 from mimawari.gateway.verdict import Kind, Verdict  # noqa: E402
 from mimawari.lab.mail_corpus import MANIFEST, CorpusManifest, build_corpus  # noqa: E402
 
-MIMAWARI = ROOT / ".venv" / "bin" / "mimawari"
 CLAMSCAN = "clamscan"
 CLAM_ARGS = ("--no-summary", "--infected", "--alert-encrypted=yes")
 SIGNATURE = "Mimawari.Bench.Marker-0:0:*:" + b"mimawari bench marker: matches nothing".hex()
@@ -132,16 +130,6 @@ def read_clamscan(lines: Iterable[str]) -> dict[str, list[str]]:
 
 
 # --- running them ---------------------------------------------------------------------------------------
-
-
-def ensure_mimawari() -> None:
-    if not MIMAWARI.exists():
-        raise BenchError(f"{MIMAWARI} not found: run `make` or `pip install -e .` in {ROOT} first")
-    done = subprocess.run([MIMAWARI, "gateway", "scan", "--help"], check=False, capture_output=True)
-    if done.returncode != 0:
-        raise BenchError(
-            "this mimawari has no `gateway scan` command (`mimawari gateway scan --help` failed)"
-        )
 
 
 def _last_line(path: Path) -> str:
@@ -270,18 +258,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.messages < 1:
         parser.error("--messages must be at least 1")
-    try:
-        return _bench(args)
-    except BenchError as exc:
-        print(f"bench: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted", file=sys.stderr)
-        return 130
+    return run_bench(lambda: _bench(args))
 
 
 def _bench(args: argparse.Namespace) -> int:
-    ensure_mimawari()
+    ensure_mimawari("gateway", "scan")
     program = clamscan_program() if args.peer else None
     if not args.peer:
         clam_note = "not run (--no-peer)"

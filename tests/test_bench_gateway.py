@@ -4,11 +4,10 @@ corpus manifest, and a smoke run of its mimawari half on 20 messages (clamscan i
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
-from bench.gateway import MIMAWARI, SIGNATURE, main, read_clamscan, read_mimawari, score
+from bench.gateway import SIGNATURE, main, read_clamscan, read_mimawari, score
 
 from mimawari.gateway.verdict import Verdict
 from mimawari.lab.mail_corpus import CorpusManifest, build_corpus
@@ -79,14 +78,7 @@ def test_the_own_signature_is_a_valid_ndb_line() -> None:
     assert name.startswith("Mimawari.")
 
 
-def _has_gateway_scan() -> bool:
-    done = subprocess.run([MIMAWARI, "gateway", "scan", "--help"], check=False, capture_output=True)
-    return done.returncode == 0
-
-
 def test_the_mimawari_half_scores_a_small_corpus(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    if not _has_gateway_scan():
-        pytest.skip("`mimawari gateway scan` is not there yet")
     assert main(["--messages", "20", "--no-peer", "--keep", str(tmp_path)]) == 0, capsys.readouterr()
     out = capsys.readouterr().out
     assert "corpus: 20 messages" in out

@@ -3,8 +3,9 @@ imports: ``mimawari dmarc parse`` starts from here without loading the scanner o
 
 from __future__ import annotations
 
+import asyncio
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from enum import StrEnum
@@ -73,3 +74,23 @@ def in_processes(work: Callable[[T], R], items: list[T], jobs: int, chunksize: i
         return
     with ProcessPoolExecutor(min(jobs, len(items)), initializer=_quiet_worker) as pool:
         yield from pool.map(work, items, chunksize=chunksize)
+
+
+async def until_terminated(work: Awaitable[object]) -> None:
+    """Await ``work`` until it ends or SIGTERM arrives, which ends the command normally (exit 0). Ctrl-C
+    cancels it too, and ``asyncio.run`` turns that into KeyboardInterrupt (``user_errors``: exit 130).
+    Either way ``work`` is cancelled, so what it holds is released."""
+    main = asyncio.current_task()
+    assert main is not None
+    terminated = asyncio.Event()
+
+    def terminate() -> None:
+        terminated.set()
+        main.cancel()
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        await work
+    except asyncio.CancelledError:
+        if not terminated.is_set():
+            raise

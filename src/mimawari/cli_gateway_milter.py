@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from mimawari.cli_console import ListFormat, ListFormatOption, err, out, user_errors
+from mimawari.cli_console import ListFormat, ListFormatOption, err, out, until_terminated, user_errors
 from mimawari.errors import InputError, OperationalError
 from mimawari.gateway.audit import AuditLog
 from mimawari.gateway.enforce import Gateway
@@ -97,27 +96,15 @@ def _log_to_stderr() -> None:
 
 
 async def _serve(server: MilterServer, host: str, port: int, policy_file: Path) -> None:
-    main = asyncio.current_task()
-    assert main is not None
-    terminated = asyncio.Event()
-
-    def terminate() -> None:
-        terminated.set()
-        main.cancel()
-
     try:
         bound = await server.start(host, port)
     except OSError as error:
         raise OperationalError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminate)
     out.print(
         f"milter listening on {bound[0]}:{bound[1]} (policy {policy_file}); Ctrl-C to stop", markup=False
     )
     try:
-        await asyncio.Event().wait()
-    except asyncio.CancelledError:
-        if not terminated.is_set():
-            raise  # Ctrl-C: asyncio.run turns it into KeyboardInterrupt, reported as interrupted (130)
+        await until_terminated(asyncio.Event().wait())
     finally:
         await server.close()
     out.print(f"stopped after {server.completed} messages", markup=False)

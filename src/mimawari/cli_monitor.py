@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -13,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text as RichText
 
-from mimawari.cli_console import ListFormat, ListFormatOption, out, user_errors
+from mimawari.cli_console import ListFormat, ListFormatOption, out, until_terminated, user_errors
 from mimawari.cli_options import (
     AllowPrivateOption,
     AttemptsOption,
@@ -91,21 +90,8 @@ def monitor(
 async def _serve(watcher: Monitor) -> None:
     """Run until SIGTERM (exit 0) or Ctrl-C (exit 130); either way a scan in progress is cancelled and
     stored as failed, never left running."""
-    main = asyncio.current_task()
-    assert main is not None
-    terminated = asyncio.Event()
-
-    def terminate() -> None:
-        terminated.set()
-        main.cancel()
-
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminate)
-    try:
-        await watcher.run(asyncio.Event(), _print_cycle)
-    except asyncio.CancelledError:
-        if not terminated.is_set():
-            raise  # Ctrl-C: asyncio.run turns it into KeyboardInterrupt, reported as interrupted (130)
-        out.print("stopped", markup=False)
+    await until_terminated(watcher.run(asyncio.Event(), _print_cycle))
+    out.print("stopped", markup=False)
 
 
 def _print_schedules(watcher: Monitor) -> None:

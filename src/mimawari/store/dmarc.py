@@ -219,38 +219,29 @@ class DmarcLedger:
         analytics need: (day, source_ip, header_from, disposition, dkim, spf, dkim_domain, dkim_selector,
         dkim_result, spf_domain, spf_result, messages, first, last)."""
         day = func.date(AggregateReportRow.begin)
+        grouped = (
+            AggregateRecordRow.source_ip,
+            AggregateRecordRow.header_from,
+            AggregateRecordRow.disposition,
+            AggregateRecordRow.dkim,
+            AggregateRecordRow.spf,
+            AggregateRecordRow.dkim_domain,
+            AggregateRecordRow.dkim_selector,
+            AggregateRecordRow.dkim_result,
+            AggregateRecordRow.spf_domain,
+            AggregateRecordRow.spf_result,
+        )
         query = (
             select(
                 day,
-                AggregateRecordRow.source_ip,
-                AggregateRecordRow.header_from,
-                AggregateRecordRow.disposition,
-                AggregateRecordRow.dkim,
-                AggregateRecordRow.spf,
-                AggregateRecordRow.dkim_domain,
-                AggregateRecordRow.dkim_selector,
-                AggregateRecordRow.dkim_result,
-                AggregateRecordRow.spf_domain,
-                AggregateRecordRow.spf_result,
+                *grouped,
                 func.sum(AggregateRecordRow.count),
                 func.min(AggregateReportRow.begin),
                 func.max(AggregateReportRow.end),
             )
             .join(AggregateReportRow, AggregateReportRow.id == AggregateRecordRow.report_id)
             .where(AggregateReportRow.domain == domain, AggregateReportRow.end >= since)
-            .group_by(
-                day,
-                AggregateRecordRow.source_ip,
-                AggregateRecordRow.header_from,
-                AggregateRecordRow.disposition,
-                AggregateRecordRow.dkim,
-                AggregateRecordRow.spf,
-                AggregateRecordRow.dkim_domain,
-                AggregateRecordRow.dkim_selector,
-                AggregateRecordRow.dkim_result,
-                AggregateRecordRow.spf_domain,
-                AggregateRecordRow.spf_result,
-            )
+            .group_by(day, *grouped)
         )
         with self._store._transaction() as session:
             yield from (tuple(row) for row in session.execute(query))
